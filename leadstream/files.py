@@ -1,0 +1,587 @@
+"""Spreadsheets in and out: CSV, TSV, text and Excel files read as tables of text, and CSV exports.
+
+Every cell is read as text, exactly as typed: a ZIP code `01234` keeps its zero, a phone number is
+never turned into `7165551234.0`, an empty cell is `""` and never NaN. Whatever was guessed while
+reading (the encoding, the delimiter, the sheet, rows skipped or padded) is told to the person in
+`Table.notes`; a file that cannot be read raises `FileReadError` whose message names the file and
+says what to do, never a traceback.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import io
+import itertools
+import re
+import warnings
+import zipfile
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import PurePath
+
+import pandas as pd
+
+__all__ = [
+    "MAX_CELL_CHARS",
+    "MAX_ROWS",
+    "FileReadError",
+    "Table",
+    "neutralize_formula",
+    "read_table",
+    "to_csv_bytes",
+]
+
+MAX_ROWS = 100_000
+# Excel's own limit for one cell; a longer cell is almost always a quote left open.
+MAX_CELL_CHARS = 32_767
+
+DELIMITERS = (",", ";", "\t", "|")
+_DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "vertical bar"}
+_ENCODING_NAMES = {
+    "utf-8": "UTF-8",
+    "utf-8-sig": "UTF-8 (with byte-order mark)",
+    "utf-16": "UTF-16 (Excel's “Unicode text”)",
+    "cp1252": "Windows-1252 (Western European)",
+    "latin-1": "Latin-1 (ISO-8859-1)",
+}
+_TEXT_SUFFIXES = {".csv", ".tsv", ".tab", ".txt", ".text", ".dat", ""}
+_EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
+_OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ZIP_MAGIC = b"PK\x03\x04"
+_HTML_START = re.compile(r"^\ufeff?\s*<(!doctype\s+html|html|head|body|table)\b", re.IGNORECASE)
+_SAVE_AS = (
+    "Open it in Excel (or Google Sheets) and save it as .xlsx or CSV (UTF-8), then upload that."
+)
+
+
+class FileReadError(ValueError):
+    """A file that cannot be read as a table; the message names the file and what to do."""
+
+
+@dataclass(frozen=True, slots=True, eq=False)  # comparing DataFrames with == is ambiguous
+class Table:
+    """A file read as text cells.
+
+    `row_numbers[i]` is the spreadsheet row (1-based, header included) of the frame's row `i`,
+    so that problems point at the row a person sees in Excel even after blank rows were skipped.
+    """
+
+    frame: pd.DataFrame
+    filename: str
+    encoding: str | None
+    delimiter: str | None
+    sheet: str | None
+    sheet_names: tuple[str, ...]
+    row_numbers: tuple[int, ...]
+    notes: tuple[str, ...]
+
+    @property
+    def columns(self) -> list[str]:
+        return [str(column) for column in self.frame.columns]
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+
+def read_table(
+    data: bytes,
+    filename: str,
+    *,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    sheet: str | None = None,
+) -> Table:
+    """Read an uploaded file's bytes as a table of text cells.
+
+    `encoding`, `delimiter` and `sheet` override what would be guessed. The file type is decided
+    by its content first (an Excel workbook starts like a ZIP archive), its name second.
+    """
+    name = PurePath(filename).name or "The file"
+    suffix = PurePath(filename).suffix.lower()
+    if not data or not data.strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
+        raise FileReadError(f"{name} is empty. Choose the file again, or check that it was saved.")
+    if data.startswith(_ZIP_MAGIC):
+        return _read_zip(data, name, sheet=sheet)
+    if data.startswith(_OLE2_MAGIC):
+        raise FileReadError(
+            f"{name} is an old-style Excel 97–2003 workbook (.xls) or a password-protected "
+            "workbook, which cannot be read here. Remove any password, then save it as .xlsx "
+            "or as CSV (UTF-8) and upload that."
+        )
+    if suffix == ".xls":
+        raise FileReadError(f"{name} is an old-style Excel file (.xls). {_SAVE_AS}")
+    if suffix in {".ods", ".numbers"}:
+        raise FileReadError(f"{name} is not an Excel or CSV file. {_SAVE_AS}")
+    notes: list[str] = []
+    if suffix in _EXCEL_SUFFIXES:
+        notes.append(f"{name} is named like an Excel workbook but holds text; it was read as CSV.")
+    text, used_encoding = _decode(data, name, encoding, notes)
+    if _HTML_START.match(text[:1000]):
+        raise FileReadError(
+            f"{name} is a web page, not a spreadsheet (a download link may have returned a "
+            "sign-in or error page). Download the file again, or export it as CSV or .xlsx."
+        )
+    return _read_text(text, name, suffix, used_encoding, delimiter, notes)
+
+
+# --- Text files ----------------------------------------------------------------------------
+
+
+def _decode(data: bytes, name: str, encoding: str | None, notes: list[str]) -> tuple[str, str]:
+    if encoding:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise FileReadError(f"{encoding!r} is not a known text encoding.") from None
+        try:
+            return data.decode(encoding), encoding
+        except UnicodeDecodeError as error:
+            raise FileReadError(
+                f"{name} is not valid {encoding} text (byte {error.start:,} cannot be read). "
+                "Choose another encoding, or let it be detected."
+            ) from None
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise FileReadError(
+                f"{name} starts like UTF-16 text but is damaged. Save it again as CSV (UTF-8)."
+            ) from None
+        notes.append(f"Read as {_ENCODING_NAMES['utf-16']}.")
+        return text, "utf-16"
+    if b"\x00" in data[:65536]:
+        raise _binary(name)
+    if data.startswith(codecs.BOM_UTF8):
+        try:
+            return data.decode("utf-8-sig"), "utf-8-sig"
+        except UnicodeDecodeError:
+            pass  # a BOM followed by legacy bytes: fall through to detection
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    mostly = _mostly_utf8(data)
+    if mostly is not None:
+        text, bad = mostly
+        notes.append(
+            f"Read as UTF-8, but {_count(bad, 'character')} could not be read and show as �. "
+            "Correct them in the file, or save it again as CSV (UTF-8)."
+        )
+        return text, "utf-8"
+    guessed = _guess_legacy_encoding(data)
+    if guessed is None:
+        raise _binary(name)
+    text = data.decode(guessed)
+    if _looks_binary(text):
+        raise _binary(name)
+    notes.append(
+        f"Read as {_ENCODING_NAMES.get(guessed, guessed)} because the file is not UTF-8. "
+        "If accented letters look wrong, choose the encoding by hand."
+    )
+    return text, guessed
+
+
+def _mostly_utf8(data: bytes) -> tuple[str, int] | None:
+    """The text and its count of unreadable characters, when the file is UTF-8 with a few
+    damaged bytes (two files pasted together, say) rather than a legacy encoding: legacy
+    accented text almost never forms valid UTF-8 sequences, so many valid ones settle it."""
+    text = data.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd") - data.count("\ufffd".encode())
+    readable = sum(1 for ch in text if ch > "\x7f") - bad
+    return (text, bad) if readable > 2 * bad else None
+
+
+def _guess_legacy_encoding(data: bytes) -> str | None:
+    # Western spreadsheets saved "as CSV" by Excel on Windows are cp1252; it differs from
+    # Latin-1 only where Latin-1 has invisible control codes (0x80–0x9F: € ’ “ ” …), so cp1252
+    # is right whenever it can decode the bytes at all.
+    try:
+        data.decode("cp1252")
+    except UnicodeDecodeError:
+        pass
+    else:
+        return "cp1252"
+    from charset_normalizer import from_bytes  # imported late: only legacy files need it
+
+    best = from_bytes(data[:200_000]).best()
+    if best is not None and best.encoding:
+        try:
+            data.decode(best.encoding)
+        except (UnicodeDecodeError, LookupError):
+            pass
+        else:
+            found = codecs.lookup(best.encoding).name
+            return "latin-1" if found == "iso8859-1" else found
+    return "latin-1"
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
+
+
+def _looks_binary(text: str) -> bool:
+    sample = text[:65536]
+    return bool(sample) and len(_CONTROL.findall(sample)) > max(8, len(sample) // 100)
+
+
+def _binary(name: str) -> FileReadError:
+    return FileReadError(
+        f"{name} does not contain text: it looks like a binary file (perhaps a different kind "
+        f"of file renamed to .csv). {_SAVE_AS}"
+    )
+
+
+def _read_text(
+    text: str,
+    name: str,
+    suffix: str,
+    encoding: str,
+    delimiter: str | None,
+    notes: list[str],
+) -> Table:
+    text = text.removeprefix("\ufeff")
+    if not delimiter:
+        delimiter = "\t" if suffix in {".tsv", ".tab"} else _sniff_delimiter(text)
+    elif len(delimiter) != 1:
+        raise FileReadError(f"The delimiter must be one character, not {delimiter!r}.")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
+    try:
+        rows = list(_limited(reader, name))
+    except csv.Error as error:
+        if "field larger" in str(error):
+            raise _huge_cell(name, reader.line_num, None) from None
+        raise FileReadError(
+            f"{name} could not be read as CSV near line {reader.line_num:,} ({error}). "
+            "Open it in a spreadsheet and save it again as CSV."
+        ) from None
+    return _build_table(rows, name, encoding, delimiter, None, (), notes, first_row=1)
+
+
+def _limited(rows: Iterable[list[str]], name: str) -> Iterator[list[str]]:
+    # Stop early instead of loading millions of rows only to refuse them.
+    for count, row in enumerate(rows):
+        if count > MAX_ROWS + 1_000:  # blank rows are skipped later, so leave some slack
+            raise _too_many(name, None)
+        yield row
+
+
+def _sniff_delimiter(text: str) -> str:
+    """The delimiter that splits the first lines into the same, largest number of cells."""
+    sample = text[:65536]
+    if len(text) > len(sample) and "\n" in sample:
+        sample = sample[: sample.rindex("\n")]  # a cut line would look ragged
+    best, best_score = ",", (0.0, 1)
+    for candidate in DELIMITERS:
+        if candidate not in sample:
+            continue
+        reader = csv.reader(io.StringIO(sample, newline=""), delimiter=candidate)
+        try:
+            filled = (row for row in reader if any(cell.strip() for cell in row))
+            counts = [len(row) for row in itertools.islice(filled, 50)]
+        except csv.Error:
+            continue
+        if not counts or counts[0] < 2:
+            continue
+        consistency = sum(count == counts[0] for count in counts) / len(counts)
+        score = (round(consistency, 2), counts[0])
+        if score > best_score:
+            best, best_score = candidate, score
+    return best
+
+
+# --- Excel workbooks ---------------------------------------------------------------------------
+
+
+def _read_zip(data: bytes, name: str, *, sheet: str | None) -> Table:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = archive.namelist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise FileReadError(
+            f"{name} looks like an Excel workbook but is damaged (perhaps not fully downloaded). "
+            f"{_SAVE_AS}"
+        ) from None
+    if "xl/workbook.xml" not in members:
+        inner = [m for m in members if PurePath(m).suffix.lower() in {".csv", ".xlsx", ".txt"}]
+        hint = (
+            f" It contains {inner[0]!r}: unzip it and upload that file." if len(inner) == 1 else ""
+        )
+        raise FileReadError(
+            f"{name} is a ZIP archive (or a Word/OpenDocument file), not an Excel workbook.{hint} "
+            "Upload a .xlsx workbook or a CSV file."
+        )
+    return _read_xlsx(data, name, sheet)
+
+
+def _read_xlsx(data: bytes, name: str, sheet: str | None) -> Table:
+    from openpyxl import load_workbook  # imported late: CSV users never pay for it
+
+    try:
+        with warnings.catch_warnings():
+            # openpyxl warns about styles and extensions it ignores; they do not affect values.
+            warnings.simplefilter("ignore")
+            workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception:  # openpyxl raises many kinds (KeyError, XML errors…) for a broken file
+        raise FileReadError(
+            f"{name} could not be opened as an Excel workbook; it may be damaged or protected. "
+            f"{_SAVE_AS}"
+        ) from None
+    try:
+        names = tuple(workbook.sheetnames)
+        notes: list[str] = []
+        if sheet is not None:
+            if sheet not in names:
+                raise FileReadError(
+                    f"{name} has no sheet called {sheet!r}. Its sheets are: "
+                    + ", ".join(repr(n) for n in names)
+                    + "."
+                )
+            chosen = sheet
+            rows, first_row = _sheet_rows(workbook[chosen], name)
+        else:
+            chosen, rows, first_row = names[0], [], 1
+            for candidate in names:
+                rows, first_row = _sheet_rows(workbook[candidate], name)
+                if rows:
+                    chosen = candidate
+                    break
+            if len(names) > 1:
+                notes.append(
+                    f"The workbook has {len(names)} sheets; read {chosen!r}. "
+                    "Choose another sheet if the leads are elsewhere."
+                )
+        if not rows:
+            raise FileReadError(f"{name} has no data in any sheet. Check that it was saved.")
+        return _build_table(rows, name, None, None, chosen, names, notes, first_row=first_row)
+    finally:
+        workbook.close()
+
+
+def _sheet_rows(worksheet: object, name: str) -> tuple[list[list[str]], int]:
+    """A sheet's rows as text, from its first non-empty row; and that row's number."""
+    rows: list[list[str]] = []
+    first_row = 0
+    try:
+        for number, row in enumerate(worksheet.iter_rows(), start=1):  # type: ignore[attr-defined]
+            cells = [_excel_text(cell.value, getattr(cell, "number_format", "")) for cell in row]
+            if not rows and not any(cells):
+                continue  # leading blank rows: the header is the first row with something
+            if not rows:
+                first_row = number
+            rows.append(cells)
+            if len(rows) > MAX_ROWS + 1_001:
+                raise _too_many(name, None)
+    except FileReadError:
+        raise
+    except Exception:
+        raise FileReadError(f"{name} could not be read: a sheet is damaged. {_SAVE_AS}") from None
+    return rows, first_row or 1
+
+
+_ZERO_PADDED = re.compile(r"^0+$")
+
+
+def _excel_text(value: object, number_format: str) -> str:
+    """A cell's value as the text a person sees for it, for the types openpyxl returns."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int | float):
+        if isinstance(value, float) and not value.is_integer():
+            return f"{value:.15g}"  # Excel shows 15 significant digits: 0.1 + 0.2 is 0.3
+        number = int(value)
+        # A ZIP column formatted "00000" stores 1234 and shows 01234; keep what is shown.
+        if number_format and _ZERO_PADDED.match(number_format) and number >= 0:
+            return str(number).zfill(len(number_format))
+        return str(number)
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0, 0):
+            return value.date().isoformat()
+        return value.isoformat(sep=" ", timespec="seconds" if value.second else "minutes")
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return str(value)
+    return str(value)
+
+
+# --- Common shaping --------------------------------------------------------------------------
+
+
+def _build_table(
+    rows: list[list[str]],
+    name: str,
+    encoding: str | None,
+    delimiter: str | None,
+    sheet: str | None,
+    sheet_names: tuple[str, ...],
+    notes: list[str],
+    *,
+    first_row: int,
+) -> Table:
+    header_at = next((i for i, row in enumerate(rows) if any(c.strip() for c in row)), None)
+    if header_at is None:
+        raise FileReadError(f"{name} has no text in it. Check that the right file was chosen.")
+    header_number = first_row + header_at
+    raw_header = rows[header_at]
+    body: list[list[str]] = []
+    numbers: list[int] = []
+    blank = 0
+    for offset, row in enumerate(rows[header_at + 1 :], start=1):
+        if not any(cell.strip() for cell in row):
+            blank += 1
+            continue
+        body.append(row)
+        numbers.append(header_number + offset)
+    if not body:
+        raise FileReadError(
+            f"{name} has a header row but no data rows. Add the leads below the header, "
+            "or check that the right file or sheet was chosen."
+        )
+    if len(body) > MAX_ROWS:
+        raise _too_many(name, len(body))
+
+    width = len(raw_header)
+    longer = [(numbers[i], len(row)) for i, row in enumerate(body) if len(row) > width]
+    shorter = sum(1 for row in body if len(row) < width)
+    widest = max(width, *(len(row) for row in body))
+    header = [raw_header[i] if i < width else "" for i in range(widest)]
+    columns: list[list[str]] = [[] for _ in range(widest)]
+    for row in body:
+        padded = row if len(row) == widest else row + [""] * (widest - len(row))
+        for column, cell in zip(columns, padded, strict=False):
+            column.append(cell)
+
+    _check_cell_sizes(name, header, columns, numbers)
+    names = _unique_headers(header)
+    keep = [
+        i for i in range(widest) if header[i].strip() or any(cell.strip() for cell in columns[i])
+    ]
+    dropped = widest - len(keep)
+    renamed = [
+        f"column {i + 1} “{' '.join(header[i].split())}” is called “{names[i]}”"
+        if header[i].strip()
+        else f"column {i + 1} has no name and is called “{names[i]}”"
+        for i in keep
+        if i < width and names[i] != " ".join(header[i].split())
+    ]
+
+    if blank:
+        notes.append(f"{_count(blank, 'blank row')} ignored.")
+    if dropped:
+        notes.append(f"{_count(dropped, 'empty column')} without a header ignored.")
+    if renamed:
+        notes.append("Column names made unique or filled in: " + "; ".join(renamed) + ".")
+    if longer:
+        listed = ", ".join(str(number) for number, _ in longer[:10])
+        more = f" and {len(longer) - 10:,} more" if len(longer) > 10 else ""
+        notes.append(
+            f"{_count(len(longer), 'row')} had more cells than the header (see row "
+            f"{listed}{more}); the extra cells are kept in columns named “Column N”. Check "
+            "those rows for a stray delimiter."
+        )
+    if shorter:
+        notes.append(
+            f"{_count(shorter, 'row')} had fewer cells than the header; the rest are empty."
+        )
+    if delimiter is not None and delimiter != ",":
+        notes.append(
+            f"Columns are separated by {_DELIMITER_NAMES.get(delimiter, repr(delimiter))}s."
+        )
+
+    frame = pd.DataFrame({names[i]: columns[i] for i in keep}, dtype=object)
+    return Table(
+        frame=frame,
+        filename=name,
+        encoding=encoding,
+        delimiter=delimiter,
+        sheet=sheet,
+        sheet_names=sheet_names,
+        row_numbers=tuple(numbers),
+        notes=tuple(notes),
+    )
+
+
+def _unique_headers(header: Sequence[str]) -> list[str]:
+    """Header names with whitespace tidied, blanks named “Column N”, repeats numbered “(2)”."""
+    names: list[str] = []
+    seen: set[str] = set()
+    for position, raw in enumerate(header, start=1):
+        candidate = " ".join(raw.replace("\ufeff", "").split()) or f"Column {position}"
+        if candidate.casefold() in seen:
+            suffix = 2
+            while f"{candidate} ({suffix})".casefold() in seen:
+                suffix += 1
+            candidate = f"{candidate} ({suffix})"
+        seen.add(candidate.casefold())
+        names.append(candidate)
+    return names
+
+
+def _check_cell_sizes(
+    name: str, header: Sequence[str], columns: Sequence[list[str]], numbers: Sequence[int]
+) -> None:
+    for position, column in enumerate(columns):
+        longest = max(column, key=len, default="")
+        if len(longest) > MAX_CELL_CHARS:
+            row = numbers[column.index(longest)]
+            raise _huge_cell(name, row, header[position].strip() or f"Column {position + 1}")
+
+
+def _huge_cell(name: str, row: int, column: str | None) -> FileReadError:
+    where = f"row {row:,}, column {column!r}" if column else f"line {row:,}"
+    return FileReadError(
+        f"{name} has a cell longer than {MAX_CELL_CHARS:,} characters ({where}). This usually "
+        'means a quote (") was opened and never closed; fix that row and upload again.'
+    )
+
+
+def _too_many(name: str, count: int | None) -> FileReadError:
+    counted = f"{count:,} rows" if count else f"more than {MAX_ROWS:,} rows"
+    return FileReadError(
+        f"{name} has {counted}; at most {MAX_ROWS:,} can be sent at once. "
+        "Split it into smaller files and upload them one after another."
+    )
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
+# --- Exports -----------------------------------------------------------------------------------
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralize_formula(cell: str) -> str:
+    """`cell` made safe to open in a spreadsheet: text that a spreadsheet would run as a formula
+    gets a leading apostrophe. A phone such as `+1 716…` is changed too; that is the price."""
+    if cell and cell.startswith(_FORMULA_START):
+        return "'" + cell
+    return cell
+
+
+def to_csv_bytes(frame: pd.DataFrame, *, neutralize: bool = True) -> bytes:
+    """`frame` as CSV in UTF-8 with a byte-order mark, so that Excel opens accents correctly;
+    with formulas neutralised unless `neutralize` is false."""
+    clean = neutralize_formula if neutralize else str
+    out = frame.map(lambda value: clean(_export_text(value)))
+    out.columns = [clean(str(column)) for column in frame.columns]
+    return out.to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
+
+
+def _export_text(value: object) -> str:
+    if isinstance(value, str):
+        return value
+    if value is None or value is pd.NA or value is pd.NaT:
+        return ""
+    if isinstance(value, float):
+        if value != value:  # NaN: an empty cell in a column of numbers
+            return ""
+        if value.is_integer():
+            return str(int(value))  # a row number in a column pandas made float by a gap
+    return str(value)

@@ -1,0 +1,677 @@
+"""Columns → lead fields: header matching, mapping files, and spreadsheet rows turned into leads.
+
+A mapping says, for each column of a file, which part of a lead it fills (its *target*), and
+which values every row gets regardless of the file (its *constants*, such as `cm_id`). Targets
+are plain strings so that a mapping saves to JSON as a person would write it:
+
+- a standard field from `leadstream.lead.LEAD_FIELDS`: `firstname`, … `promocode`, `user_id`,
+  `cm_id` (each filled from at most one column);
+- `custom_field[ID]`, formatted by the legend's type for that ID (at most one column each);
+- `phone:<type>` such as `phone:mobile`: an additional phone of that `PhoneType`, labelled with
+  the type's name (`Mobile`), as in the vendor document's example; several columns allowed;
+- `tags`: the cell split on `,` or `;`; several columns allowed;
+- `None`: the column is ignored.
+
+A column's value wins over a constant for the same target; the constant fills the rows where
+that column is empty. Constant tags are added to every row's tags.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import pandas as pd
+
+from leadstream.lead import LEAD_FIELDS, Lead, Phone, PhoneType
+from leadstream.legend import FieldType, Legend, ValueFormatError, format_value
+from leadstream.query import lead_to_pairs
+from leadstream.validate import Level, Problem, validate_lead
+
+__all__ = [
+    "PHONE_PREFIX",
+    "TAGS",
+    "ColumnMapping",
+    "MappingError",
+    "PreparedRow",
+    "RowStatus",
+    "auto_match",
+    "find_duplicates",
+    "normalize_target",
+    "prepare_rows",
+    "split_tags",
+    "target_choices",
+    "target_label",
+]
+
+TAGS = "tags"
+PHONE_PREFIX = "phone:"
+MAPPING_VERSION = 1
+
+_FIELDS = {spec.name: spec for spec in LEAD_FIELDS}
+_CUSTOM = re.compile(r"^custom_field\[(?P<id>[A-Za-z0-9_-]+)\]$")
+_CUSTOM_HEADER = re.compile(
+    r"^\s*custom[\s_-]*fields?\s*\[\s*(?P<id>[A-Za-z0-9_-]+)\s*\]\s*$", re.IGNORECASE
+)
+_IGNORE_WORDS = {"", "ignore", "none", "skip", "-"}
+
+RowStatus = Literal["ok", "warning", "invalid"]
+
+
+class MappingError(ValueError):
+    """A mapping that cannot be used; the message names the column or target and what to do."""
+
+
+# --- Targets -------------------------------------------------------------------------------------
+
+
+def normalize_target(target: str | None) -> str | None:
+    """The canonical spelling of `target` (`phone:Cell` → `phone:mobile`); None for "ignore".
+
+    Raises MappingError for anything that is not a target.
+    """
+    if target is None:
+        return None
+    if not isinstance(target, str):
+        raise MappingError(f"{target!r} is not a target; targets are text such as 'email'.")
+    cleaned = target.strip()
+    if cleaned.lower() in _IGNORE_WORDS:
+        return None
+    lowered = cleaned.lower()
+    if lowered in _FIELDS:
+        return lowered
+    if lowered == TAGS or lowered == "tag":
+        return TAGS
+    if match := _CUSTOM_HEADER.match(cleaned):
+        return f"custom_field[{match.group('id')}]"
+    if lowered.startswith(PHONE_PREFIX):
+        try:
+            phone_type = PhoneType.parse(cleaned[len(PHONE_PREFIX) :])
+        except ValueError as error:
+            raise MappingError(f"{target!r}: {error}") from None
+        return PHONE_PREFIX + phone_type.name.lower()
+    if lowered == "key":
+        raise MappingError(
+            "The vendor key is never part of a mapping; it comes from the app's settings."
+        )
+    known = ", ".join(_FIELDS)
+    raise MappingError(
+        f"{target!r} is not a target. Use one of {known}, custom_field[ID], "
+        "phone:home|work|mobile|fax|other, tags, or null to ignore the column."
+    )
+
+
+def _custom_id(target: str) -> str | None:
+    match = _CUSTOM.match(target)
+    return match.group("id") if match else None
+
+
+def _phone_type(target: str) -> PhoneType:
+    return PhoneType[target[len(PHONE_PREFIX) :].upper()]
+
+
+def _legend_names(legend: Legend | None) -> dict[str, str]:
+    return {f.id: f.name for f in legend.fields} if legend is not None else {}
+
+
+def target_label(target: str | None, legend: Legend | None = None) -> str:
+    """How a target is shown to a person: `First name`, `Follow Up Date (custom field 195481)`."""
+    if target is None:
+        return "(ignore)"
+    if target in _FIELDS:
+        return _FIELDS[target].label
+    if target == TAGS:
+        return "Tags"
+    if custom_id := _custom_id(target):
+        name = _legend_names(legend).get(custom_id)
+        return f"{name} (custom field {custom_id})" if name else f"Custom field {custom_id}"
+    if target.startswith(PHONE_PREFIX):
+        return f"Extra phone ({_phone_type(target).label})"
+    return target
+
+
+def target_choices(legend: Legend | None = None) -> list[str | None]:
+    """Every target a column can take, in the order a menu shows them (ignore first)."""
+    choices: list[str | None] = [None]
+    choices += [spec.name for spec in LEAD_FIELDS]
+    if legend is not None:
+        choices += [f"custom_field[{f.id}]" for f in legend.fields]
+    choices += [PHONE_PREFIX + t.name.lower() for t in PhoneType]
+    choices.append(TAGS)
+    return choices
+
+
+def _repeatable(target: str) -> bool:
+    return target == TAGS or target.startswith(PHONE_PREFIX)
+
+
+# --- The mapping -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnMapping:
+    """Which target each column fills (`columns`: header → target or None) and the values every
+    row gets (`constants`: target → value)."""
+
+    columns: dict[str, str | None] = field(default_factory=dict)
+    constants: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def mapped(self) -> dict[str, str]:
+        """Only the columns that fill something."""
+        return {header: target for header, target in self.columns.items() if target is not None}
+
+    def column_for(self, target: str) -> str | None:
+        """The first column mapped to `target`, if any."""
+        return next((h for h, t in self.columns.items() if t == target), None)
+
+    def with_column(self, header: str, target: str | None) -> ColumnMapping:
+        """A copy with `header` mapped to `target`."""
+        return ColumnMapping(
+            {**self.columns, header: normalize_target(target)}, dict(self.constants)
+        )
+
+    def with_constant(self, target: str, value: str) -> ColumnMapping:
+        """A copy where every row gets `value` for `target` (an empty value removes it)."""
+        canonical = normalize_target(target)
+        if canonical is None:
+            raise MappingError("A value for every row needs a target, such as cm_id.")
+        constants = {k: v for k, v in self.constants.items() if k != canonical}
+        if value.strip():
+            constants[canonical] = value.strip()
+        return ColumnMapping(dict(self.columns), constants)
+
+    def to_json(self) -> str:
+        """The mapping as a JSON document a person can read and edit."""
+        document = {
+            "version": MAPPING_VERSION,
+            "columns": self.columns,
+            "constants": self.constants,
+        }
+        return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> ColumnMapping:
+        """Read a mapping saved by `to_json` (or written by hand); every target is checked."""
+        try:
+            document = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise MappingError(
+                f"The mapping file is not valid JSON (line {error.lineno}, column {error.colno}: "
+                f"{error.msg}). Save the mapping again from the app."
+            ) from None
+        if not isinstance(document, dict) or not isinstance(document.get("columns", {}), dict):
+            raise MappingError(
+                'A mapping file holds {"columns": {"Header": "target", …}, "constants": {…}}.'
+            )
+        version = document.get("version", MAPPING_VERSION)
+        if version != MAPPING_VERSION:
+            raise MappingError(
+                f"This mapping file is version {version!r}; this app reads version "
+                f"{MAPPING_VERSION}. Save the mapping again from this app."
+            )
+        unknown = set(document) - {"version", "columns", "constants"}
+        if unknown:
+            raise MappingError(
+                f"The mapping file has unknown entries: {', '.join(sorted(unknown))}. "
+                "Only version, columns and constants are read."
+            )
+        columns: dict[str, str | None] = {}
+        for header, target in document.get("columns", {}).items():
+            try:
+                columns[str(header)] = normalize_target(target)
+            except MappingError as error:
+                raise MappingError(f"Column {header!r}: {error}") from None
+        raw_constants = document.get("constants", {})
+        if not isinstance(raw_constants, dict):
+            raise MappingError('"constants" must map targets to values, e.g. {"cm_id": "576846"}.')
+        constants: dict[str, str] = {}
+        for target, value in raw_constants.items():
+            try:
+                canonical = normalize_target(target)
+            except MappingError as error:
+                raise MappingError(f"Constant {target!r}: {error}") from None
+            if canonical is None:
+                continue
+            if not isinstance(value, str | int) or isinstance(value, bool):
+                raise MappingError(f"Constant {target!r} must be text, not {value!r}.")
+            if str(value).strip():
+                constants[canonical] = str(value).strip()
+        return cls(columns, constants)
+
+    def problems(self, columns: Sequence[str], legend: Legend | None = None) -> list[Problem]:
+        """What is wrong with using this mapping on a file with `columns` (errors) or worth a
+        look (warnings), each naming the column or target."""
+        found: list[Problem] = []
+        present = set(columns)
+        by_target: dict[str, list[str]] = {}
+        for header, target in self.columns.items():
+            if target is None:
+                continue
+            if header not in present:
+                found.append(
+                    _problem(
+                        header,
+                        f"The mapping uses column “{header}”, which this file does not have. "
+                        "Map another column or choose the matching file.",
+                    )
+                )
+                continue
+            try:
+                canonical = normalize_target(target)
+            except MappingError as error:
+                found.append(_problem(header, f"Column “{header}”: {error}"))
+                continue
+            if canonical is not None:
+                by_target.setdefault(canonical, []).append(header)
+        for target, headers in by_target.items():
+            if len(headers) > 1 and not _repeatable(target):
+                listed = ", ".join(f"“{h}”" for h in headers)
+                found.append(
+                    _problem(
+                        target,
+                        f"{target_label(target, legend)} is filled from {len(headers)} columns "
+                        f"({listed}); a lead has only one. Set all but one to ignore.",
+                    )
+                )
+        for target in self.constants:
+            try:
+                normalize_target(target)
+            except MappingError as error:
+                found.append(_problem(target, f"Value for every row: {error}"))
+        targets = set(by_target) | set(self.constants)
+        if legend is not None and legend.fields:
+            known = {f.id for f in legend.fields}
+            for target in sorted(targets):
+                custom_id = _custom_id(target)
+                if custom_id is not None and custom_id not in known:
+                    found.append(
+                        _problem(
+                            target,
+                            f"Custom field {custom_id} is not in the legend; the LeadStream will "
+                            "ignore it. Check the ID, or add the field to the legend.",
+                            "warning",
+                        )
+                    )
+        if not by_target:
+            found.append(_problem("", "No column of this file is mapped to a lead field yet."))
+            return found
+        if not targets & {"email", "phone"} and not any(
+            t.startswith(PHONE_PREFIX) for t in targets
+        ):
+            found.append(
+                _problem(
+                    "email",
+                    "No column gives an email or a phone number; leads without them are hard to "
+                    "use and PhoneBurner may refuse them.",
+                    "warning",
+                )
+            )
+        for name in ("user_id", "cm_id"):
+            if name not in targets:
+                found.append(
+                    _problem(
+                        name,
+                        f"No column or value for every row gives {name}; the endpoint refuses "
+                        "a lead without it.",
+                        "warning",
+                    )
+                )
+        return found
+
+
+def _problem(field_name: str, message: str, level: Level = "error") -> Problem:
+    return Problem(field=field_name, message=message, level=level)
+
+
+# --- Matching headers ---------------------------------------------------------------------------
+
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+_NOT_WORD = re.compile(r"[^a-z0-9]+")
+_TAG_HEADER = re.compile(r"^(tags?|labels?|keywords?)( ?\d+)?$")
+_PHONE_WORDS = {"phone", "phones", "telephone", "tel", "mobile", "cell", "cellular", "fax"}
+# A column about phones that is not a number itself (its type, label or extension).
+_PHONE_NOT_NUMBER = {"type", "types", "label", "labels", "ext", "extension", "status", "opt"}
+_EXTRA_TYPE_WORDS = {"cellular": PhoneType.MOBILE, "alt": PhoneType.OTHER}
+
+
+def _words(header: str) -> str:
+    """`header` lower-cased with accents, punctuation and camelCase turned into single spaces."""
+    text = unicodedata.normalize("NFKD", _CAMEL.sub(" ", header.strip()))
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
+    return _NOT_WORD.sub(" ", text).strip()
+
+
+def _key(text: str) -> str:
+    return _words(text).replace(" ", "")
+
+
+def _standard_lookup() -> dict[str, str]:
+    lookup: dict[str, str] = {}
+    for spec in LEAD_FIELDS:
+        for spelling in (spec.name, spec.label, *spec.aliases):
+            lookup.setdefault(_key(spelling), spec.name)
+    return lookup
+
+
+_STANDARD = _standard_lookup()
+
+
+def _phone_type_of(words: str) -> PhoneType | None:
+    """The type of phone a header names (`Work Phone` → WORK), None when it is not a phone."""
+    tokens: list[str] = []
+    for token in words.split():
+        token = token.rstrip("0123456789")
+        if token.endswith("phone") and token != "phone":
+            tokens += [token.removesuffix("phone"), "phone"]  # `homephone`, `cellphone`
+        elif token:
+            tokens.append(token)
+    if not set(tokens) & _PHONE_WORDS or set(tokens) & _PHONE_NOT_NUMBER:
+        return None
+    for token in tokens:
+        if token in _EXTRA_TYPE_WORDS:
+            return _EXTRA_TYPE_WORDS[token]
+        if token.isalpha() and token not in {"phone", "phones", "telephone", "tel"}:
+            try:
+                return PhoneType.parse(token)
+            except ValueError:
+                continue
+    return PhoneType.OTHER
+
+
+def auto_match(columns: Sequence[str], legend: Legend | None = None) -> ColumnMapping:
+    """A first guess at the mapping for a file's headers; the person reviews it.
+
+    Headers are compared ignoring case, spaces, `_`, `-` and punctuation against each field's
+    name, label and aliases (lead.py), the legend's field names and `custom_field[ID]`. Phone
+    columns with a type (`Mobile`, `Work Phone`, `Fax`) become extra phones; a plain `Phone`
+    becomes the main phone, and without one the first phone column does. Each standard field
+    and custom field is taken by the first column that matches it.
+    """
+    legend_ids = {_key(f.name): f.id for f in legend.fields} if legend is not None else {}
+    mapping: dict[str, str | None] = {}
+    used: set[str] = set()
+    phone_columns: list[tuple[str, PhoneType]] = []
+    for header in columns:
+        mapping[header] = None
+        words = _words(header)
+        key = words.replace(" ", "")
+        target: str | None = None
+        if not key:
+            continue  # a header of only punctuation says nothing
+        if match := _CUSTOM_HEADER.match(header):
+            target = f"custom_field[{match.group('id')}]"
+        elif _STANDARD.get(key) not in (None, *used):
+            target = _STANDARD[key]
+        elif key in legend_ids and f"custom_field[{legend_ids[key]}]" not in used:
+            target = f"custom_field[{legend_ids[key]}]"
+        elif _TAG_HEADER.match(words):
+            target = TAGS
+        elif (phone_type := _phone_type_of(words)) is not None:
+            phone_columns.append((header, phone_type))
+            continue
+        if target is not None and (target not in used or _repeatable(target)):
+            mapping[header] = target
+            used.add(target)
+    for header, phone_type in phone_columns:
+        if "phone" not in used:
+            mapping[header] = "phone"
+            used.add("phone")
+        else:
+            mapping[header] = PHONE_PREFIX + phone_type.name.lower()
+    return ColumnMapping(mapping, {})
+
+
+# --- Rows → leads ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedRow:
+    """One data row turned into a checked lead.
+
+    `index` is the row's 0-based position in the frame, `line` the row number a spreadsheet
+    shows (the header is row 1), `source` the row's original cells by column.
+    """
+
+    index: int
+    line: int
+    lead: Lead
+    problems: tuple[Problem, ...]
+    source: dict[str, str]
+
+    @property
+    def errors(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.level == "error")
+
+    @property
+    def warnings(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.level != "error")
+
+    @property
+    def status(self) -> RowStatus:
+        levels = {p.level for p in self.problems}
+        if "error" in levels:
+            return "invalid"
+        return "warning" if levels else "ok"
+
+
+_TAG_SEPARATOR = re.compile(r"[,;]")
+
+
+def split_tags(text: str) -> list[str]:
+    """Tags written in one cell, separated by `,` or `;`; trimmed, empties dropped."""
+    if not text:
+        return []
+    return [tag for part in _TAG_SEPARATOR.split(text) if (tag := part.strip())]
+
+
+@dataclass(slots=True)
+class _Plan:
+    """Where each part of a lead comes from, as column positions, worked out once per file."""
+
+    scalars: list[tuple[str, int]]
+    customs: list[tuple[str, int]]
+    # A Phone with an empty number (the type and label to use), its column and header.
+    phones: list[tuple[Phone, int, str]]
+    tags: list[int]
+    headers: dict[str, str]  # target → column header, to name columns in problems
+
+
+def _plan(names: Sequence[str], mapping: ColumnMapping) -> _Plan:
+    position = {name: i for i, name in enumerate(names)}
+    plan = _Plan([], [], [], [], {})
+    for header, target in mapping.columns.items():
+        canonical = normalize_target(target)
+        if canonical is None or header not in position:
+            continue  # ColumnMapping.problems reports missing columns
+        at = position[header]
+        plan.headers.setdefault(canonical, header)
+        if canonical in _FIELDS:
+            if canonical not in {t for t, _ in plan.scalars}:
+                plan.scalars.append((canonical, at))
+        elif custom_id := _custom_id(canonical):
+            if custom_id not in {i for i, _ in plan.customs}:
+                plan.customs.append((custom_id, at))
+        elif canonical == TAGS:
+            plan.tags.append(at)
+        else:
+            phone_type = _phone_type(canonical)
+            plan.phones.append((Phone("", phone_type, phone_type.label), at, header))
+    return plan
+
+
+_ADDITIONAL = re.compile(r"^additional_phones\[(\d+)\]$")
+
+
+def _header_of(field_name: str, headers: dict[str, str], phone_headers: list[str]) -> str | None:
+    if match := _ADDITIONAL.match(field_name):
+        index = int(match.group(1))
+        return phone_headers[index] if index < len(phone_headers) else None
+    return headers.get(field_name)
+
+
+def _text(value: object) -> str:
+    if isinstance(value, str):
+        return value
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if value is pd.NA or value is pd.NaT:
+        return ""
+    return str(value)
+
+
+def prepare_rows(
+    frame: pd.DataFrame,
+    mapping: ColumnMapping,
+    *,
+    legend: Legend | None = None,
+    region: str = "US",
+    row_numbers: Sequence[int] | None = None,
+) -> list[PreparedRow]:
+    """Every row of `frame` as a lead checked by `validate_lead`, with its problems.
+
+    Custom-field values are formatted by the legend's type (dates as MM/DD/YYYY, checkboxes as
+    1/0); a value that cannot be formatted is an error naming the row and the field. Every
+    problem's message starts with the row number. `row_numbers` (from `Table.row_numbers`)
+    gives each row's spreadsheet row; without it, row `i` is line `i + 2`.
+    """
+    names = [str(column) for column in frame.columns]
+    cells = [
+        [v if type(v) is str else _text(v) for v in frame.iloc[:, i].tolist()]
+        for i in range(len(names))
+    ]
+    plan = _plan(names, mapping)
+    legend_fields = {f.id: f for f in legend.fields} if legend is not None else {}
+    customs = [
+        (cid, at, legend_fields.get(cid), plan.headers.get(f"custom_field[{cid}]"))
+        for cid, at in plan.customs
+    ]
+    constants = {t: v for t, v in mapping.constants.items() if normalize_target(t) is not None}
+    constant_scalars = [(t, v) for t, v in constants.items() if t in _FIELDS]
+    constant_customs = [
+        (cid, v, legend_fields.get(cid), None)
+        for t, v in constants.items()
+        if (cid := _custom_id(t))
+    ]
+    constant_phones = [
+        Phone(v, _phone_type(t), _phone_type(t).label)
+        for t, v in constants.items()
+        if t.startswith(PHONE_PREFIX)
+    ]
+    constant_tags = split_tags(constants.get(TAGS, ""))
+    # Files repeat the same dates and checkbox words many times over: format each once.
+    formatted: dict[tuple[FieldType, str], tuple[str, str | None]] = {}
+
+    prepared: list[PreparedRow] = []
+    for index, row in enumerate(zip(*cells, strict=True)):
+        line = row_numbers[index] if row_numbers is not None else index + 2
+        own: list[Problem] = []
+        values: dict[str, str] = {}
+        for target, at in plan.scalars:
+            if value := row[at].strip():
+                values[target] = value
+        for target, value in constant_scalars:
+            values.setdefault(target, value)
+
+        custom: dict[str, str] = {}
+        for custom_id, raw, legend_field, header in (
+            *((cid, row[at].strip(), spec, header) for cid, at, spec, header in customs),
+            *constant_customs,
+        ):
+            if not raw or custom_id in custom:
+                continue
+            value = raw
+            if legend_field is not None:
+                cache_key = (legend_field.type, raw)
+                result = formatted.get(cache_key)
+                if result is None:
+                    try:
+                        result = (format_value(legend_field.type, raw), None)
+                    except ValueFormatError as error:
+                        result = (raw, str(error))
+                    formatted[cache_key] = result
+                value, error_text = result
+                if error_text is not None:
+                    column = f", column “{header}”" if header else ""
+                    own.append(
+                        _problem(
+                            f"custom_field[{custom_id}]",
+                            f"Row {line}{column}: {legend_field.name}: {error_text}",
+                        )
+                    )
+            custom[custom_id] = value
+
+        phones: list[Phone] = []
+        phone_headers: list[str] = []  # for naming the column of an additional phone's problem
+        for template, at, header in plan.phones:
+            if value := row[at].strip():
+                phones.append(Phone(value, template.type, template.label))
+                phone_headers.append(header)
+        if constant_phones:
+            phones += constant_phones
+
+        tags: list[str] = []
+        if plan.tags or constant_tags:
+            seen: set[str] = set()
+            for tag in [t for at in plan.tags for t in split_tags(row[at])] + constant_tags:
+                if (folded := tag.casefold()) not in seen:
+                    seen.add(folded)
+                    tags.append(tag)
+
+        lead = Lead(**values, custom_fields=custom, additional_phones=phones, tags=tags)
+        checked = validate_lead(lead, legend=legend, region=region)
+        problems = own
+        if checked.problems:
+            reported = {p.field for p in own}
+            for problem in checked.problems:
+                if problem.field in reported:
+                    continue  # already said, with the column's name, by the formatting step
+                header = _header_of(problem.field, plan.headers, phone_headers)
+                column = f", column “{header}”" if header else ""
+                problems.append(
+                    Problem(
+                        field=problem.field,
+                        message=f"Row {line}{column}: {problem.message}",
+                        level=problem.level,
+                    )
+                )
+        prepared.append(
+            PreparedRow(
+                index=index,
+                line=line,
+                lead=checked.lead,
+                problems=tuple(problems),
+                source=dict(zip(names, row, strict=True)),
+            )
+        )
+    return prepared
+
+
+def find_duplicates(rows: Iterable[PreparedRow]) -> dict[int, int]:
+    """Rows that repeat an earlier one: row index → index of the first such row.
+
+    Two leads are the same when they go to the same `cm_id` with the same email (ignoring case),
+    or, without an email, when every parameter is identical. Invalid rows are never sent, so
+    they neither repeat nor are repeated.
+    """
+    first: dict[object, int] = {}
+    duplicates: dict[int, int] = {}
+    for row in rows:
+        if row.status == "invalid":
+            continue
+        email = row.lead.email.strip().casefold()
+        key: object = (
+            ("email", row.lead.cm_id.strip(), email)
+            if email
+            else ("params", tuple(lead_to_pairs(row.lead, key="")))
+        )
+        if key in first:
+            duplicates[row.index] = first[key]
+        else:
+            first[key] = row.index
+    return duplicates
