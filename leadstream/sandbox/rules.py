@@ -18,7 +18,7 @@ from typing import Any
 from email_validator import EmailNotValidError, validate_email
 
 from leadstream.lead import Lead
-from leadstream.query import DecodedQuery, decode_query, encode_pairs, lead_from_query
+from leadstream.query import DecodedQuery, decode_pairs, lead_from_query
 from leadstream.response import Code
 from leadstream.sandbox.account import Account
 
@@ -161,7 +161,7 @@ def _is_valid_email(email: str) -> bool:
 def answer(pairs: Sequence[tuple[str, str]], account: Account, store: LeadStore) -> Answer:
     """Apply the rules of DESIGN.md ("The sandbox") in order; the first that matches answers."""
     # One reader of query strings for the whole project: re-encoding costs microseconds.
-    decoded = decode_query(encode_pairs(pairs))
+    decoded = decode_pairs(pairs)
 
     user_id = _scalar(decoded, "user_id")
     # The key is compared exactly: a pasted key with a stray space must fail here as it would
