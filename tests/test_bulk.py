@@ -1,0 +1,465 @@
+"""The bulk sender over a real sandbox on loopback: plans, faults, canary, pauses, resume."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from leadstream.bulk import (
+    BulkError,
+    PlannedRow,
+    create_planned_run,
+    create_retry_run,
+    plan_rows,
+    plan_summary,
+    results_csv,
+    results_frame,
+    run_progress,
+    start_run,
+)
+from leadstream.client import Client
+from leadstream.delivery import RetryPolicy
+from leadstream.journal import Journal, JournalError, fingerprint
+from leadstream.lead import Lead
+from leadstream.mapping import PreparedRow
+from leadstream.sandbox import Account, Faults, SandboxServer
+from leadstream.settings import DEMO_CM_ID, DEMO_KEY, DEMO_USER_ID, Target
+from leadstream.validate import Problem
+
+FAST = RetryPolicy(max_attempts=6, base_delay_s=0.005, max_delay_s=0.05, jitter=0.5)
+ONE_TRY = RetryPolicy(max_attempts=1)
+# Email optional, so that rows without one can end up uncertain instead of rejected.
+LENIENT = dataclasses.replace(Account.demo(), require_email=False)
+
+
+def lead(n: int, *, email: bool = True, user_id: str = DEMO_USER_ID) -> Lead:
+    return Lead(
+        firstname=f"Person{n}",
+        email=f"person{n}@example.com" if email else "",
+        phone=f"716555{n:04d}",
+        user_id=user_id,
+        cm_id=DEMO_CM_ID,
+    )
+
+
+def prepared(n: int, lead_: Lead, *problems: Problem) -> PreparedRow:
+    return PreparedRow(
+        index=n,
+        line=n + 2,
+        lead=lead_,
+        problems=tuple(problems),
+        source={"First": lead_.firstname, "Email": lead_.email},
+    )
+
+
+@pytest.fixture
+def journal(tmp_path: Path) -> Iterator[Journal]:
+    with Journal(tmp_path / "journal.sqlite3") as opened:
+        yield opened
+
+
+def new_run(journal: Journal, server: SandboxServer, leads: list[Lead]) -> int:
+    return journal.create_run(
+        target=Target.sandbox(server.url),
+        source_name="leads.csv",
+        rows=[(i, i + 2, x, {"First": x.firstname, "Email": x.email}) for i, x in enumerate(leads)],
+        settings={},
+    )
+
+
+def stored_emails(server: SandboxServer) -> Counter[str]:
+    return Counter(s.lead.email.lower() for s in server.leads() if s.lead.email)
+
+
+def states(journal: Journal, run_id: int) -> Counter[str]:
+    return Counter(row.state for row in journal.run_rows(run_id))
+
+
+# --- planning ---------------------------------------------------------------------------------
+
+BAD = Problem("email", "Row 4: not an email address", "error")
+WARN = Problem("phone", "Row 5: short phone", "warning")
+
+
+def test_plan_rows_decides_each_row() -> None:
+    rows = [
+        prepared(0, lead(0)),
+        prepared(1, dataclasses.replace(lead(1), email="PERSON0@example.com")),  # repeats row 0
+        prepared(2, dataclasses.replace(lead(2), email="bad"), BAD),
+        prepared(3, lead(3), WARN),  # a warning does not hold a row back
+        prepared(4, lead(4)),  # delivered before
+        prepared(5, lead(5, email=False)),  # uncertain before, no email
+        prepared(6, lead(6)),  # uncertain before, with email
+        prepared(7, lead(5, email=False)),  # identical to row 5
+    ]
+    delivered = {fingerprint(lead(4))}
+    uncertain = {DEMO_CM_ID: {fingerprint(lead(5, email=False)), fingerprint(lead(6))}}
+    plans = plan_rows(rows, delivered=delivered, uncertain=uncertain)
+    got = [(p.row.index, p.state, p.maybe_sent) for p in plans]
+    assert got == [
+        (0, "pending", False),
+        (1, "duplicate", False),
+        (2, "invalid", False),
+        (3, "pending", False),
+        (4, "duplicate", False),
+        (5, "uncertain", False),
+        (6, "pending", True),
+        (7, "duplicate", False),
+    ]
+    reasons = {p.row.index: p.reason for p in plans}
+    assert reasons[1] == "Same email as row 2."
+    assert reasons[2] == "Row 4: not an email address"
+    assert "already delivered" in reasons[4]
+    assert reasons[7] == "Identical to row 7."
+    assert plan_summary(plans) == {"pending": 3, "invalid": 1, "duplicate": 3, "uncertain": 1}
+
+    everything = plan_rows(rows, delivered=delivered, uncertain=uncertain, include_duplicates=True)
+    assert [p.state for p in everything] == ["pending"] * 2 + ["invalid"] + ["pending"] * 5
+
+
+def test_delivered_is_scoped_by_cm_id() -> None:
+    rows = [prepared(0, lead(0)), prepared(1, dataclasses.replace(lead(1), cm_id="999"))]
+    seen = {DEMO_CM_ID: {fingerprint(lead(0))}, "999": set()}
+    assert [p.state for p in plan_rows(rows, delivered=seen)] == ["duplicate", "pending"]
+    seen = {"999": {fingerprint(lead(0)), fingerprint(lead(1))}}
+    assert [p.state for p in plan_rows(rows, delivered=seen)] == ["pending", "duplicate"]
+
+
+def test_create_planned_run_uses_the_journal(
+    journal: Journal, fresh_sandbox: SandboxServer
+) -> None:
+    target = Target.sandbox(fresh_sandbox.url)
+    first, _ = create_planned_run(
+        journal, target=target, source_name="a.csv", prepared_rows=[prepared(0, lead(0))]
+    )
+    with Client(url=fresh_sandbox.url, key=DEMO_KEY) as client:
+        start_run(journal, client, first).wait(30)
+    second, plans = create_planned_run(
+        journal,
+        target=target,
+        source_name="a.csv",
+        prepared_rows=[prepared(0, lead(0)), prepared(1, lead(1))],
+        settings={"concurrency": 2},
+    )
+    assert [p.state for p in plans] == ["duplicate", "pending"]
+    assert states(journal, second) == {"duplicate": 1, "pending": 1}
+    assert journal.run(second).settings == {"concurrency": 2, "include_duplicates": False}
+
+
+# --- sending ----------------------------------------------------------------------------------
+
+
+def test_clean_run_delivers_every_row(journal: Journal, fresh_sandbox: SandboxServer) -> None:
+    run_id = new_run(journal, fresh_sandbox, [lead(n) for n in range(60)])
+    seen: list[int] = []
+    with Client(url=fresh_sandbox.url, key=DEMO_KEY, concurrency=8) as client:
+        controller = start_run(
+            journal, client, run_id, concurrency=8, on_progress=lambda p: seen.append(p.done)
+        )
+        assert controller.wait(60)
+    assert controller.state == "finished"
+    assert states(journal, run_id) == {"delivered": 60}
+    assert stored_emails(fresh_sandbox) == {f"person{n}@example.com": 1 for n in range(60)}
+    urls = {row.lead_url for row in journal.run_rows(run_id)}
+    assert urls == {s.lead_url for s in fresh_sandbox.leads()}
+    assert len(journal.history(sources=["bulk"])) == 60
+    progress = run_progress(journal, run_id)
+    assert (progress.total, progress.done, progress.state) == (60, 60, "finished")
+    assert progress.by_outcome["delivered"] == 60
+    assert progress.rate_per_s > 0
+    assert seen[-1] == 60
+
+
+def test_faults_give_every_row_one_outcome_and_no_doubles(journal: Journal) -> None:
+    faults = Faults(fail_rate=0.15, lost_reply_rate=0.15, garbage_rate=0.1, seed=7)
+    leads = [lead(n, email=n % 5 != 0) for n in range(120)]
+    with (
+        SandboxServer(LENIENT, faults=faults, log=None) as server,
+        Client(url=server.url, key=DEMO_KEY, policy=FAST, concurrency=8) as client,
+    ):
+        run_id = new_run(journal, server, leads)
+        controller = start_run(
+            journal, client, run_id, concurrency=8, canary=False, pause_after_failures=0
+        )
+        assert controller.wait(60)
+        faults_seen = server.stats()["faults"]
+        stored = server.leads()
+    assert controller.state == "finished"
+    rows = journal.run_rows(run_id)
+    final = Counter(row.state for row in rows)
+    assert set(final) <= {"delivered", "uncertain", "failed"}, final
+    assert sum(final.values()) == 120
+    assert faults_seen["fail"]
+    assert faults_seen["lost_reply"]
+    assert faults_seen["garbage"]
+    # Nothing is stored twice; every delivered row is stored; whatever is stored belongs to a
+    # row that is delivered or, when tries ran out after an unanswered one, uncertain.
+    keys = Counter(s.lead.email or s.lead.phone for s in stored)
+    assert max(keys.values()) == 1
+    by_state = {
+        state: {r.lead.email or r.lead.phone for r in rows if r.state == state}
+        for state in ("delivered", "uncertain", "failed")
+    }
+    assert by_state["delivered"] <= set(keys)
+    assert set(keys) <= by_state["delivered"] | by_state["uncertain"]
+    assert not by_state["failed"] & set(keys), "a failed row must not have arrived"
+    # Most email rows that lost a reply were confirmed by their retry's DUPLICATE EMAIL.
+    confirmed = [r for r in rows if r.state == "delivered" and "earlier try" in r.help]
+    assert confirmed
+    assert len(journal.history(sources=["bulk"])) == 120
+
+
+def test_rate_limited_server_still_gets_every_row(journal: Journal) -> None:
+    with (
+        SandboxServer(Account.demo(), faults=Faults(rate_limit=40), log=None) as server,
+        Client(url=server.url, key=DEMO_KEY, policy=FAST, concurrency=8) as client,
+    ):
+        run_id = new_run(journal, server, [lead(n) for n in range(80)])
+        controller = start_run(journal, client, run_id, concurrency=8, pause_after_failures=0)
+        assert controller.wait(60)
+        assert server.stats()["faults"]["rate_limited"] > 0
+        assert len(server.leads()) == 80
+    assert states(journal, run_id) == {"delivered": 80}
+
+
+CANARY_STOPS = [
+    pytest.param(lead(0, user_id="377310000"), "CANCELLED USER", id="cancelled-user"),
+    pytest.param(dataclasses.replace(lead(0), cm_id="1"), "CM_ID IS INVALID", id="bad-cm-id"),
+    pytest.param(dataclasses.replace(lead(0), user_id=""), "IDNUMBER IS REQUIRED", id="no-user"),
+]
+
+
+@pytest.mark.parametrize(("first", "code"), CANARY_STOPS)
+def test_canary_pauses_before_the_rest(
+    journal: Journal, fresh_sandbox: SandboxServer, first: Lead, code: str
+) -> None:
+    run_id = new_run(journal, fresh_sandbox, [first] + [lead(n) for n in range(1, 20)])
+    with Client(url=fresh_sandbox.url, key=DEMO_KEY) as client:
+        controller = start_run(journal, client, run_id, concurrency=4)
+        assert controller.wait(30)
+        assert controller.state == "paused"
+        assert fresh_sandbox.stats()["requests"] == 1
+        info = journal.run(run_id)
+        assert info.status == "paused"
+        assert code in info.message
+        assert "first row" in info.message
+        assert states(journal, run_id) == {"rejected": 1, "pending": 19}
+        controller.resume()  # the person insists: no second canary
+        assert controller.wait(30)
+    assert states(journal, run_id) == {"rejected": 1, "delivered": 19}
+
+
+def test_canary_goes_on_after_a_row_level_rejection(
+    journal: Journal, fresh_sandbox: SandboxServer
+) -> None:
+    first = dataclasses.replace(lead(0), email="not-an-email")
+    run_id = new_run(journal, fresh_sandbox, [first] + [lead(n) for n in range(1, 10)])
+    with Client(url=fresh_sandbox.url, key=DEMO_KEY) as client:
+        assert start_run(journal, client, run_id).wait(30)
+    assert states(journal, run_id) == {"rejected": 1, "delivered": 9}
+
+
+def test_canary_pauses_when_the_server_is_down(journal: Journal) -> None:
+    with SandboxServer(Account.demo(), log=None) as server:
+        url = server.url
+    run_id = journal.create_run(
+        target=Target.custom(url), source_name="f", rows=[(0, 2, lead(0), {}), (1, 3, lead(1), {})]
+    )
+    with Client(url=url, key=DEMO_KEY, policy=ONE_TRY) as client:
+        controller = start_run(journal, client, run_id)
+        assert controller.wait(30)
+    assert states(journal, run_id) == {"failed": 1, "pending": 1}
+    assert "NO CONNECTION" in journal.run(run_id).message
+
+
+@pytest.mark.parametrize("concurrency", [1, 4])
+def test_auto_pause_after_consecutive_failures(journal: Journal, concurrency: int) -> None:
+    with (
+        SandboxServer(Account.demo(), faults=Faults(fail_rate=1.0), log=None) as server,
+        Client(url=server.url, key=DEMO_KEY, policy=ONE_TRY, concurrency=concurrency) as client,
+    ):
+        run_id = new_run(journal, server, [lead(n) for n in range(40)])
+        controller = start_run(
+            journal, client, run_id, concurrency=concurrency, canary=False, pause_after_failures=3
+        )
+        assert controller.wait(30)
+    counts = states(journal, run_id)
+    assert 3 <= counts["failed"] <= 3 + concurrency - 1
+    assert counts["pending"] == 40 - counts["failed"]
+    info = journal.run(run_id)
+    assert info.status == "paused"
+    assert "3 rows in a row" in info.message
+    assert "HTTP 503" in info.message
+
+
+def test_pause_resume_and_progress_from_another_connection(journal: Journal) -> None:
+    with (
+        SandboxServer(Account.demo(), faults=Faults(latency_ms=20), log=None) as server,
+        Client(url=server.url, key=DEMO_KEY, concurrency=2) as client,
+        Journal(journal.path) as watcher,
+    ):
+        run_id = new_run(journal, server, [lead(n) for n in range(40)])
+        controller = start_run(journal, client, run_id, concurrency=2)
+        while run_progress(watcher, run_id).done < 5:
+            time.sleep(0.01)
+        controller.pause()
+        assert controller.wait(30)
+        paused = run_progress(watcher, run_id)
+        assert (paused.state, paused.in_flight) == ("paused", 0)
+        assert 5 <= paused.done < 40
+        assert len(server.leads()) == paused.done
+        time.sleep(0.1)
+        assert len(server.leads()) == paused.done  # nothing goes out while paused
+        controller.resume()
+        assert controller.wait(30)
+        assert run_progress(watcher, run_id).state == "finished"
+        assert len(server.leads()) == 40
+    assert states(journal, run_id) == {"delivered": 40}
+
+
+def test_cancel_leaves_unsent_rows_unsent(journal: Journal) -> None:
+    with (
+        SandboxServer(Account.demo(), faults=Faults(latency_ms=20), log=None) as server,
+        Client(url=server.url, key=DEMO_KEY, concurrency=2) as client,
+    ):
+        run_id = new_run(journal, server, [lead(n) for n in range(40)])
+        controller = start_run(journal, client, run_id, concurrency=2)
+        while run_progress(journal, run_id).done < 3:
+            time.sleep(0.01)
+        controller.cancel()
+        assert controller.wait(30)
+        sent = len(server.leads())
+    counts = states(journal, run_id)
+    assert controller.state == "cancelled"
+    assert journal.run(run_id).status == "cancelled"
+    assert counts["delivered"] == sent
+    assert counts["pending"] == 40 - sent > 0
+    assert set(results_frame(journal, run_id)["outcome"]) == {"delivered", "not sent"}
+    assert journal.unfinished_runs() == []
+
+
+def test_resume_after_a_crash_sends_no_row_twice(journal: Journal) -> None:
+    """Rows left in flight by a dead sender: with an email they are sent again and a DUPLICATE
+    EMAIL answer counts as delivered; without one they are left uncertain."""
+    leads = [lead(n) for n in range(6)] + [lead(6, email=False), lead(7, email=False)]
+    with (
+        SandboxServer(LENIENT, log=None) as server,
+        Client(url=server.url, key=DEMO_KEY) as client,
+    ):
+        run_id = new_run(journal, server, leads)
+        journal.begin_run(run_id)
+        in_flight = journal.claim_next_rows(run_id, 8)
+        # The dead sender's requests: rows 0, 1 and 6 arrived, the others never left.
+        for row in (in_flight[0], in_flight[1], in_flight[6]):
+            assert client.post(row.lead).outcome == "delivered"
+        assert journal.run(run_id).status == "running"  # the owner is this live process
+        controller = start_run(journal, client, run_id)
+        assert controller.wait(30)
+        stored = server.leads()
+    rows = {row.row: row for row in journal.run_rows(run_id)}
+    assert [rows[n].state for n in range(8)] == ["delivered"] * 6 + ["uncertain"] * 2
+    assert "earlier send" in rows[0].help
+    assert rows[2].lead_url  # really delivered now, with its own link
+    assert len(stored) == 7  # 6 emails once each, row 6 once, row 7 never sent
+    assert Counter(s.lead.phone for s in stored)[lead(6).phone] == 1
+
+
+def test_two_controllers_cannot_send_one_run(journal: Journal) -> None:
+    with (
+        SandboxServer(Account.demo(), faults=Faults(latency_ms=50), log=None) as server,
+        Client(url=server.url, key=DEMO_KEY) as client,
+    ):
+        run_id = new_run(journal, server, [lead(n) for n in range(10)])
+        first = start_run(journal, client, run_id, concurrency=1)
+        with pytest.raises(BulkError, match="already being sent"):
+            start_run(journal, client, run_id)
+        first.cancel()
+        assert first.wait(30)
+
+
+def test_retry_run_resends_failed_rows_only(journal: Journal, fresh_sandbox: SandboxServer) -> None:
+    with SandboxServer(Account.demo(), log=None) as gone:
+        dead_url = gone.url
+    leads = [lead(n) for n in range(4)]
+    run_id = journal.create_run(
+        target=Target.sandbox(dead_url),
+        source_name="f.csv",
+        rows=[(i, i + 2, x, {"Email": x.email}) for i, x in enumerate(leads)],
+    )
+    with Client(url=dead_url, key=DEMO_KEY, policy=ONE_TRY) as client:
+        assert start_run(journal, client, run_id, canary=False, pause_after_failures=0).wait(30)
+    assert states(journal, run_id) == {"failed": 4}
+    with pytest.raises(BulkError, match="never are"):
+        create_retry_run(journal, run_id, states=("delivered",))
+    retry = create_retry_run(journal, run_id)
+    assert journal.run(retry).settings["retry_of"] == run_id
+    with Client(url=fresh_sandbox.url, key=DEMO_KEY) as client:
+        assert start_run(journal, client, retry).wait(30)
+    assert states(journal, retry) == {"delivered": 4}
+    with pytest.raises(BulkError, match="no failed rows"):
+        create_retry_run(journal, retry)
+
+
+def test_start_run_refuses_a_run_another_process_sends(
+    journal: Journal, fresh_sandbox: SandboxServer
+) -> None:
+    run_id = new_run(journal, fresh_sandbox, [lead(0)])
+    with journal._tx() as db:  # pretend a live process (pid 1) on this host owns it
+        db.execute(
+            "UPDATE runs SET status = 'running', owner_pid = 1, owner_host = ?", (journal._host,)
+        )
+    with (
+        Client(url=fresh_sandbox.url, key=DEMO_KEY) as client,
+        pytest.raises(JournalError, match="being sent by process 1"),
+    ):
+        start_run(journal, client, run_id)
+
+
+# --- results ----------------------------------------------------------------------------------
+
+
+def test_results_table_and_csv(journal: Journal, fresh_sandbox: SandboxServer) -> None:
+    formula = dataclasses.replace(lead(1), firstname="=cmd|' /C calc'!A0")
+    rows = [
+        PlannedRow(prepared(0, lead(0)), "pending"),
+        PlannedRow(prepared(1, formula), "pending"),
+        PlannedRow(prepared(2, dataclasses.replace(lead(2), email="x"), BAD), "invalid", "bad"),
+    ]
+    new_rows = [p.to_new_row() for p in rows]
+    new_rows[0] = new_rows[0]._replace(source={"First": "Ann", "outcome": "mine", "Email": "a"})
+    run_id = journal.create_run(
+        target=Target.sandbox(fresh_sandbox.url), source_name="f.csv", rows=new_rows
+    )
+    with Client(url=fresh_sandbox.url, key=DEMO_KEY) as client:
+        assert start_run(journal, client, run_id).wait(30)
+    frame = results_frame(journal, run_id)
+    assert list(frame.columns) == [
+        "First",
+        "outcome (file)",
+        "Email",
+        "row",
+        "line",
+        "outcome",
+        "code",
+        "detail",
+        "lead_url",
+        "attempts",
+    ]
+    assert list(frame["outcome"]) == ["delivered", "delivered", "invalid"]
+    assert list(frame["row"]) == [1, 2, 3]
+    assert list(frame["line"]) == [2, 3, 4]
+    assert frame["detail"].iloc[2] == "bad"
+    assert frame["lead_url"].iloc[0].startswith("https://www.phoneburner.com/ms/lead_redirect")
+    data = results_csv(journal, run_id)
+    assert data.startswith(b"\xef\xbb\xbf")
+    table = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    assert table[1]["First"] == "'=cmd|' /C calc'!A0"
+    assert table[0]["outcome (file)"] == "mine"
+    assert DEMO_KEY.encode() not in data

@@ -1,0 +1,322 @@
+"""`python -m leadstream`: usage errors, dry run, sending, results, live guard, kill -9 + resume."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+import leadstream.settings
+from leadstream.cli import main
+from leadstream.journal import Journal
+from leadstream.sandbox import Account, Faults, SandboxServer
+from leadstream.settings import DEMO_KEY
+
+REPO = Path(__file__).resolve().parents[1]
+HEADER = ["First Name", "Last Name", "Email", "Phone", "Note"]
+
+
+def write_leads(path: Path, count: int, *, extra: list[list[str]] | None = None) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(HEADER)
+        for n in range(count):
+            writer.writerow([f"P{n}", "Smith", f"p{n}@example.com", f"716293{n:04d}", "x"])
+        for row in extra or []:
+            writer.writerow(row)
+    return path
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty journal home, the demo key, and a working folder without secrets."""
+    monkeypatch.setenv("LEADSTREAM_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("LEADSTREAM_KEY", DEMO_KEY)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path / "home"
+
+
+def runs_in(home: Path) -> list[int]:
+    if not (home / "journal.sqlite3").exists():
+        return []
+    with Journal(home / "journal.sqlite3") as journal:
+        return [info.id for info in journal.runs()]
+
+
+USAGE_ERRORS = [
+    pytest.param(["send", "f.csv"], "one of the arguments", id="no-target"),
+    pytest.param(["send", "f.csv", "--sandbox", "--live"], "not allowed with", id="two-targets"),
+    pytest.param(["send", "f.csv", "--sandbox", "--concurrency", "0"], "too small", id="conc"),
+    pytest.param(["send", "f.csv", "--sandbox", "--rate", "-1"], "above 0", id="rate"),
+    pytest.param(["send", "--sandbox"], "required: FILE", id="no-file"),
+    pytest.param(["frobnicate"], "invalid choice", id="command"),
+    pytest.param(["send", "f.csv", "--sandbox", "--key", "k"], "unrecognized", id="key-arg"),
+]
+
+
+@pytest.mark.parametrize(("argv", "message"), USAGE_ERRORS)
+def test_usage_errors_exit_2(
+    argv: list[str], message: str, home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    assert exited.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_input_problems_exit_2_with_a_message(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    leads = write_leads(tmp_path / "leads.csv", 2)
+    url = "http://127.0.0.1:9/api/vendor/put_contact"
+    cases = [
+        (["send", "missing.csv", "--sandbox"], "could not be read"),
+        (["send", str(leads), "--sandbox", "--mapping", "nope.json"], "mapping file"),
+        (["send", str(leads), "--sandbox", "--legend", "Nope"], "neither a file nor a saved"),
+        (["send", str(leads), "--url", "ftp://x"], "not a web address"),
+        (["send", str(leads), "--sandbox", "--resume", "7"], "no bulk run 7"),
+    ]
+    for argv, message in cases:
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert message in err, (argv, err)
+        assert "Traceback" not in err
+    monkeypatch.delenv("LEADSTREAM_KEY")
+    assert main(["send", str(leads), "--url", url]) == 2
+    assert "No vendor key" in capsys.readouterr().err
+    assert runs_in(home) == []
+
+
+def test_dry_run_prints_masked_urls_and_sends_nothing(
+    home: Path,
+    tmp_path: Path,
+    fresh_sandbox: SandboxServer,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    secret = "SECRET-KEY-3b8e1d77aa"
+    monkeypatch.setenv("LEADSTREAM_KEY", secret)
+    bad = ["Bad", "Row", "not-an-email@", "7162930000", ""]
+    dup = ["Again", "Smith", "P0@example.com", "7162939999", ""]
+    leads = write_leads(tmp_path / "leads.csv", 3, extra=[bad, dup])
+    argv = [
+        "send",
+        str(leads),
+        "--url",
+        fresh_sandbox.url,
+        "--dry-run",
+        "--user-id",
+        "377310706",
+        "--cm-id",
+        "576846",
+    ]
+    assert main(argv) == 0
+    out, err = capsys.readouterr()
+    lines = out.splitlines()
+    assert len(lines) == 3
+    assert all(line.startswith(fresh_sandbox.url + "?key=****") for line in lines)
+    assert "email=p1%40example.com" in lines[1]
+    assert secret not in out + err
+    assert "Row 5" in err
+    assert "invalid" in err
+    assert "duplicate: Same email as row 2." in err
+    assert fresh_sandbox.stats()["requests"] == 0
+    assert runs_in(home) == []
+
+
+def test_send_writes_results_and_exits_0(
+    home: Path, tmp_path: Path, fresh_sandbox: SandboxServer, capsys
+) -> None:
+    rejected = ["Cancel", "Led", "c@example.com", "7162930001", "=1+1"]
+    leads = write_leads(tmp_path / "leads.csv", 5, extra=[rejected])
+    mapping = tmp_path / "map.json"
+    mapping.write_text(
+        '{"columns": {"First Name": "firstname", "Email": "email", "Phone": "phone"},'
+        ' "constants": {"user_id": "377310706", "cm_id": "576846"}}'
+    )
+    results = tmp_path / "out.csv"
+    argv = [
+        "send",
+        str(leads),
+        "--url",
+        fresh_sandbox.url,
+        "--mapping",
+        str(mapping),
+        "--results",
+        str(results),
+        "--concurrency",
+        "3",
+    ]
+    assert main(argv) == 0
+    out, _err = capsys.readouterr()
+    assert out.strip() == (
+        "Run 1 finished: 6 rows: 6 delivered, 0 rejected, 0 failed, 0 uncertain, 0 invalid, "
+        "0 duplicate"
+    )
+    assert "\x1b[" not in out  # no progress bar when standard output is not a terminal
+    assert len(fresh_sandbox.leads()) == 6
+    data = results.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")
+    table = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    assert list(table[0])[:5] == HEADER
+    assert {"row", "outcome", "code", "detail", "lead_url"} <= set(table[0])
+    assert [r["outcome"] for r in table] == ["delivered"] * 6
+    assert table[5]["Note"] == "'=1+1"
+    assert all(r["lead_url"].startswith("https://www.phoneburner.com/ms/") for r in table)
+    with Journal(home / "journal.sqlite3") as journal:
+        assert {entry.source for entry in journal.history()} == {"cli"}
+    # Sending the same file again: every row was delivered from this computer already.
+    assert main(argv) == 0
+    assert "0 delivered" in capsys.readouterr().out
+    assert len(fresh_sandbox.leads()) == 6
+
+
+def test_sandbox_flag_uses_an_in_process_emulator(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("LEADSTREAM_KEY")
+    leads = write_leads(tmp_path / "leads.csv", 4)
+    assert main(["send", str(leads), "--sandbox"]) == 0
+    out, err = capsys.readouterr()
+    assert "4 delivered" in out
+    assert "demo account" in err
+
+
+def test_unfinished_run_exits_1_and_resumes(
+    home: Path, tmp_path: Path, fresh_sandbox: SandboxServer, capsys
+) -> None:
+    leads = write_leads(tmp_path / "leads.csv", 3)
+    # A cancelled user: the first row's answer would be every row's, so the run pauses.
+    argv = [
+        "send",
+        str(leads),
+        "--url",
+        fresh_sandbox.url,
+        "--user-id",
+        "377310000",
+        "--cm-id",
+        "576846",
+    ]
+    assert main(argv) == 1
+    out, err = capsys.readouterr()
+    assert "Run 1 paused" in out
+    assert "2 not sent" in out
+    assert "CANCELLED USER" in err
+    assert f"--url {fresh_sandbox.url} --resume 1" in err
+    assert fresh_sandbox.stats()["requests"] == 1
+    assert main(["runs"]) == 0
+    assert "paused" in capsys.readouterr().out
+    # Resuming against another address is refused: the run belongs to its target.
+    other = "http://127.0.0.1:9/api/vendor/put_contact"
+    assert main(["send", str(leads), "--url", other, "--resume", "1"]) == 2
+    assert "was sent to" in capsys.readouterr().err
+    # Resumed as it is, the canary has had its say: the rest go and are rejected too.
+    assert main([*argv, "--resume", "1"]) == 0
+    assert "3 rejected" in capsys.readouterr().out
+    assert main(["runs"]) == 0
+    assert "No unfinished runs." in capsys.readouterr().err
+
+
+def test_live_needs_confirmation(
+    home: Path,
+    tmp_path: Path,
+    fresh_sandbox: SandboxServer,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # "Live" points at the loopback sandbox, so that no test can reach PhoneBurner.
+    monkeypatch.setattr(leadstream.settings, "PHONEBURNER_URL", fresh_sandbox.url)
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+    leads = write_leads(tmp_path / "leads.csv", 2)
+    argv = ["send", str(leads), "--live", "--user-id", "377310706", "--cm-id", "576846"]
+    assert main(argv) == 2
+    assert "--yes" in capsys.readouterr().err
+    assert fresh_sandbox.stats()["requests"] == 0
+    assert main([*argv, "--dry-run"]) == 0
+    assert fresh_sandbox.stats()["requests"] == 0
+    assert main([*argv, "--yes"]) == 0
+    assert len(fresh_sandbox.leads()) == 2
+
+
+@pytest.mark.slow
+def test_kill_9_midway_then_resume_loses_and_doubles_nothing(tmp_path: Path) -> None:
+    count = 300
+    leads = write_leads(tmp_path / "leads.csv", count)
+    env = {
+        **os.environ,
+        "LEADSTREAM_HOME": str(tmp_path / "home"),
+        "LEADSTREAM_KEY": DEMO_KEY,
+        "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+    }
+    with SandboxServer(Account.demo(), faults=Faults(latency_ms=25), log=None) as server:
+        argv = [
+            sys.executable,
+            "-m",
+            "leadstream",
+            "send",
+            str(leads),
+            "--url",
+            server.url,
+            "--user-id",
+            "377310706",
+            "--cm-id",
+            "576846",
+            "--concurrency",
+            "4",
+        ]
+        first = subprocess.Popen(
+            argv, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        deadline = time.monotonic() + 60
+        while len(server.leads()) < count // 3:
+            assert first.poll() is None, first.communicate()
+            assert time.monotonic() < deadline, "the first run made no progress"
+            time.sleep(0.01)
+        first.send_signal(signal.SIGKILL)
+        first.communicate(timeout=30)
+        assert first.returncode == -signal.SIGKILL
+        time.sleep(0.2)  # requests the dead sender left on the wire finish server-side
+        stored_before = len(server.leads())
+        assert stored_before < count
+
+        listed = subprocess.run(
+            [sys.executable, "-m", "leadstream", "runs"],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert "interrupted" in listed.stdout
+
+        resumed = subprocess.run(
+            [*argv, "--resume", "1", "--results", "out.csv"],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert resumed.returncode == 0, resumed.stderr
+        stored = server.leads()
+
+    emails = Counter(s.lead.email for s in stored)
+    assert len(emails) == count, "a row was lost"
+    assert max(emails.values()) == 1, "a row was sent twice"
+    with Journal(tmp_path / "home" / "journal.sqlite3") as journal:
+        info = journal.run(1)
+        rows = journal.run_rows(1)
+    assert info.status == "finished"
+    assert Counter(r.state for r in rows) == {"delivered": count}
+    assert len(stored) == count
+    assert f"Run 1 finished: {count} rows: {count} delivered" in resumed.stdout
+    table = list(csv.DictReader(io.StringIO((tmp_path / "out.csv").read_text("utf-8-sig"))))
+    assert len(table) == count
