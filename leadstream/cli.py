@@ -255,13 +255,15 @@ def _report_plan(plans: Sequence[PlannedRow]) -> None:
 
 
 def _key(args: argparse.Namespace, *, required: bool) -> str:
-
+    if args.sandbox:
+        # The in-process sandbox only knows its demo account, and a real key has no business
+        # leaving for a rehearsal: the sandbox always gets the demo key.
+        _say("key: the sandbox's demo key")
+        return DEMO_KEY
     found = find_key(key_file=args.key_file)
     if found is not None:
         _say(f"key: {found}")
         return found.value
-    if args.sandbox:
-        return DEMO_KEY
     if not required:
         _say("note: no vendor key is configured; the URLs below show where it would go.")
         return "no-key-configured"

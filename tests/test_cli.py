@@ -187,7 +187,19 @@ def test_sandbox_flag_uses_an_in_process_emulator(
     assert main(["send", str(leads), "--sandbox"]) == 0
     out, err = capsys.readouterr()
     assert "4 delivered" in out
-    assert "demo account" in err
+    assert "demo" in err
+
+
+def test_sandbox_flag_never_sends_a_configured_real_key(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret = "SECRET-KEY-real-5c1e"
+    monkeypatch.setenv("LEADSTREAM_KEY", secret)
+    leads = write_leads(tmp_path / "leads.csv", 2)
+    assert main(["send", str(leads), "--sandbox"]) == 0
+    out, err = capsys.readouterr()
+    assert "2 delivered" in out
+    assert secret not in out + err
 
 
 def test_unfinished_run_exits_1_and_resumes(
