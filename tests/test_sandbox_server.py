@@ -574,6 +574,7 @@ def test_cli_serves_until_ctrl_c() -> None:
         (["--fail-rate", "2"], "fail_rate is 2.0"),
         (["--fail-rate", "0.7", "--garbage-rate", "0.7"], "add up to more than 1"),
         (["--rate-limit", "0"], "rate_limit is 0"),
+        (["--timeout-hold", "-1"], "timeout_hold_s is -1.0"),
         (["--port", "99999"], "not a port"),
         (["--latency-ms", "soon"], "invalid float value"),
         (["--account", "/nonexistent/account.json"], "Cannot read the account file"),

@@ -39,7 +39,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--latency-ms", type=float, default=0, metavar="N", help="delay every answer")
     p.add_argument("--fail-rate", type=float, default=0.0, metavar="F", help="share of HTTP 503")
     p.add_argument(
-        "--timeout-rate", type=float, default=0.0, metavar="F", help="share held 30 s, no answer"
+        "--timeout-rate", type=float, default=0.0, metavar="F", help="share held, then no answer"
+    )
+    p.add_argument(
+        "--timeout-hold",
+        type=float,
+        default=30.0,
+        metavar="S",
+        help="seconds a timeout fault holds the request (default 30)",
     )
     p.add_argument(
         "--lost-reply-rate",
@@ -102,6 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             latency_ms=args.latency_ms,
             fail_rate=args.fail_rate,
             timeout_rate=args.timeout_rate,
+            timeout_hold_s=args.timeout_hold,
             lost_reply_rate=args.lost_reply_rate,
             garbage_rate=args.garbage_rate,
             rate_limit=args.rate_limit,
