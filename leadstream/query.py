@@ -121,7 +121,8 @@ def mask_url(url: str) -> str:
 
 def curl_command(url: str) -> str:
     """A copyable curl command for `url` (mask it first when it is for display)."""
-    return "curl -sS '" + url.replace("'", "'\\''") + "'"
+    # --globoff: without it curl reads `tags[]` and `custom_field[123]` as its own URL ranges.
+    return "curl -sS --globoff '" + url.replace("'", "'\\''") + "'"
 
 
 @dataclass(frozen=True, slots=True)

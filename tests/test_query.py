@@ -406,7 +406,7 @@ def test_check_length_names_the_largest_fields_and_not_the_key() -> None:
 
 
 def test_curl_command_quotes_single_quotes() -> None:
-    assert curl_command("https://h/?a=O'Brien") == "curl -sS 'https://h/?a=O'\\''Brien'"
+    assert curl_command("https://h/?a=O'Brien") == "curl -sS --globoff 'https://h/?a=O'\\''Brien'"
 
 
 @pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
@@ -419,7 +419,7 @@ def test_curl_command_quotes_single_quotes() -> None:
 )
 def test_a_shell_passes_the_url_to_curl_unchanged(url: str) -> None:
     # A stand-in `curl` prints the argument it was given, so nothing is fetched.
-    script = 'curl() { printf "%s" "$2"; }; ' + curl_command(url)
+    script = 'curl() { printf "%s" "$3"; }; ' + curl_command(url)
     run = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=30)
     assert run.stdout == url
 
@@ -427,7 +427,25 @@ def test_a_shell_passes_the_url_to_curl_unchanged(url: str) -> None:
 def test_curl_command_of_an_encoded_url_needs_no_escaping() -> None:
     url = build_url(Lead(lastname="O'Brien"), key="K")
     assert "'" not in url
-    assert curl_command(url) == f"curl -sS '{url}'"
+    assert curl_command(url) == f"curl -sS --globoff '{url}'"
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="needs the curl command")
+def test_the_copied_curl_command_posts_the_example_lead(fresh_sandbox) -> None:
+    lead = Lead(
+        firstname="Jeff",
+        email="jeff.sample@example.com",
+        user_id="377310706",
+        cm_id="576846",
+        custom_fields={"195481": "12/24/2017"},
+        additional_phones=[Phone("(702) 530-6954", PhoneType.WORK, "Work")],
+        tags=["Hot Lead"],
+    )
+    command = curl_command(build_url(lead, key="XXXYYYZZZ", base_url=fresh_sandbox.url))
+    run = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=30)
+    assert run.stdout.startswith("SUCCESS|"), run.stderr
+    (stored,) = fresh_sandbox.leads()
+    assert stored.lead == lead
 
 
 # Decoding as PHP does --------------------------------------------------------------------
