@@ -14,6 +14,7 @@ debug log lines are masked.
 from __future__ import annotations
 
 import functools
+import html
 import logging
 import random
 import threading
@@ -162,6 +163,26 @@ def _not_taken_message(error: BaseException, where: str, connect_timeout: float)
     return f"could not connect to {where}"
 
 
+def _transport_failure(
+    error: BaseException, where: str, timeout: tuple[float, float]
+) -> TransportError:
+    """The transport error for what requests or urllib3 raised, without the URL's key."""
+    no_answer = MaybeTaken(f"no answer from {where} within {timeout[1]:g} s")
+    if isinstance(error, requests.exceptions.ReadTimeout):
+        return no_answer
+    if isinstance(error, requests.exceptions.RequestException):
+        connect_failed = isinstance(error, requests.exceptions.ConnectTimeout) or any(
+            isinstance(cause, _CONNECT_FAILURES) for cause in _causes(error)
+        )
+        if connect_failed:
+            return NotTaken(_not_taken_message(error, where, timeout[0]))
+        return MaybeTaken(f"{where} closed the connection without answering")
+    # Reading the raw body bypasses requests' own wrapping of urllib3's errors.
+    if isinstance(error, urllib3.exceptions.ReadTimeoutError):
+        return no_answer
+    return MaybeTaken(f"{where} closed the connection while answering")
+
+
 class RequestsTransport:
     """The real transport: one `requests.Session` whose pool fits the client's concurrency."""
 
@@ -177,7 +198,6 @@ class RequestsTransport:
         self._session.mount("https://", adapter)
 
     def send(self, url: str, *, timeout: tuple[float, float]) -> RawResponse:
-        where = _where(url)
         try:
             with self._session.get(url, timeout=timeout, stream=True) as response:
                 content = response.raw.read(_MAX_READ, decode_content=True) or b""
@@ -186,23 +206,11 @@ class RequestsTransport:
                     body=content.decode("utf-8", errors="replace"),
                     headers=dict(response.headers),
                 )
-        # Raised `from None` throughout: the original exceptions carry the full URL, key included.
-        except requests.exceptions.ReadTimeout:
-            raise MaybeTaken(f"no answer from {where} within {timeout[1]:g} s") from None
-        except requests.exceptions.RequestException as error:
-            connect_failed = isinstance(error, requests.exceptions.ConnectTimeout) or any(
-                isinstance(cause, _CONNECT_FAILURES) for cause in _causes(error)
-            )
-            if connect_failed:
-                raise NotTaken(_not_taken_message(error, where, timeout[0])) from None
-            raise MaybeTaken(f"{where} closed the connection without answering") from None
-        except urllib3.exceptions.HTTPError as error:
-            # Reading the raw body bypasses requests' own wrapping of these.
-            if isinstance(error, urllib3.exceptions.ReadTimeoutError):
-                raise MaybeTaken(f"no answer from {where} within {timeout[1]:g} s") from None
-            raise MaybeTaken(f"{where} closed the connection while answering") from None
-        except OSError:
-            raise MaybeTaken(f"{where} closed the connection while answering") from None
+        except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError, OSError) as e:
+            failure = _transport_failure(e, _where(url), timeout)
+        # Raised outside the handler so that neither __cause__ nor __context__ keeps the original
+        # exception, whose text carries the full URL, key included.
+        raise failure
 
     def close(self) -> None:
         self._session.close()
@@ -441,7 +449,9 @@ class Client:
         # Very short keys are left alone: blotting every "ab" out of a page helps nobody.
         if len(key) < 4:
             return ()
-        forms = {key, quote(key, safe=""), quote_plus(key)}
+        # An HTML error page quoting the URL escapes `&`, `<`, `>` and quotes in it.
+        forms = {key, quote(key, safe=""), quote_plus(key), html.escape(key, quote=False)}
+        forms.add(html.escape(key))
         return tuple(sorted(forms, key=len, reverse=True))
 
     def _redact(self, text: str) -> str:
