@@ -46,6 +46,7 @@ __all__ = [
     "PlannedRow",
     "Progress",
     "RunController",
+    "Seen",
     "create_planned_run",
     "create_retry_run",
     "known_fingerprints",

@@ -85,4 +85,4 @@ def test_split_pairs_inverts_encode_pairs(pairs_: list[tuple[str, str]]) -> None
 @given(text=st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00")))
 @example(text="https://x/?a='b'&c=\"d\"")
 def test_curl_command_quotes_anything_for_a_posix_shell(text: str) -> None:
-    assert shlex.split(curl_command(text)) == ["curl", "-sS", text]
+    assert shlex.split(curl_command(text)) == ["curl", "-sS", "--globoff", text]
