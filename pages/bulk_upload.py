@@ -1,0 +1,1331 @@
+"""Bulk upload: file → column mapping → checked preview → send (background, resumable) → results.
+
+The page only draws. Reading files is `leadstream.files`, matching and checking rows
+`leadstream.mapping`, planning, sending and results `leadstream.bulk`, what the tables show
+`leadstream.bulk_view`. Sending runs on a background thread owned by the process (a registry
+in `st.cache_resource`), every row's state kept in the journal; a fragment polls it. Reloading
+the tab finds the run again, and after a restart the page offers to resume it.
+
+State: plain values under `bulk.*` (the file, the parsed table, the canonical mapping, the
+cached preview, the run on screen); widgets whose values must survive a page switch under
+`keep.bulk.*` (app.py keeps those).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from leadstream import bulk_view as view
+from leadstream.bulk import (
+    BulkError,
+    Progress,
+    RunController,
+    create_planned_run,
+    create_retry_run,
+    known_fingerprints,
+    plan_summary,
+    results_csv,
+    results_frame,
+    run_progress,
+    start_run,
+)
+from leadstream.client import Client, ClientError
+from leadstream.files import FileReadError, Table, read_table
+from leadstream.journal import Journal, JournalError, RunInfo
+from leadstream.legend import Legend
+from leadstream.mapping import ColumnMapping, MappingError, PreparedRow, auto_match, prepare_rows
+from leadstream.settings import DEMO_KEY, TargetKind
+from ui import state as ui
+from ui.widgets import OUTCOME_ICONS, md, target_label
+
+state = st.session_state
+
+K = "bulk."
+W = "keep.bulk."
+FILE = K + "file"
+TABLE = K + "table"
+SHEETS = K + "sheets"
+UPLOAD_VERSION = K + "upload_version"
+MAPPING = K + "mapping"
+MAPPING_FOR = K + "mapping_for"
+MAP_VERSION = K + "map_version"
+MAP_UPLOAD_VERSION = K + "map_upload_version"
+OTHER_CONSTANTS = K + "other_constants"
+SIDEBAR_IDS = K + "sidebar_ids"
+PREPARED = K + "prepared"
+PREVIEW = K + "preview"
+CONFIRM = K + "confirm"
+RUN = K + "run_id"
+RESUME_ASKED = K + "resume_asked"
+RESULTS = K + "results"
+NOTICES = K + "notices"
+PANEL_LIVE = K + "panel_live"
+DETECTED = K + "detected"
+CARRIED = K + "carried"
+
+ENCODING = W + "encoding"
+DELIMITER = W + "delimiter"
+SHEET = W + "sheet"
+LEGEND = W + "legend"
+CM_ID = W + "cm_id"
+USER_ID = W + "user_id"
+TAGS = W + "tags"
+SEND_WARNINGS = W + "send_warnings"
+INCLUDE_DUPLICATES = W + "include_duplicates"
+FILTER = W + "filter"
+CONCURRENCY = W + "concurrency"
+CANARY = W + "canary"
+PAUSE_AFTER = W + "pause_after"
+RATE = W + "rate"
+
+NO_LEGEND = ""
+SAVED = "saved:"
+SANDBOX_LEGEND = "sandbox:"
+
+
+# ---------------------------------------------------------------------------- small helpers
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFile:
+    """The uploaded file, kept in session state so a page switch (which empties the uploader)
+    does not lose it."""
+
+    name: str
+    data: bytes
+    file_id: str
+
+    @property
+    def is_workbook(self) -> bool:
+        return self.data.startswith(b"PK\x03\x04")
+
+
+def notify(level: str, text: str) -> None:
+    """A message to show once, at the top of the next run (callbacks cannot draw)."""
+    state.setdefault(NOTICES, []).append((level, text))
+
+
+def show_notices() -> None:
+    for level, text in state.pop(NOTICES, []):
+        {"error": st.error, "warning": st.warning, "success": st.success}.get(level, st.info)(text)
+
+
+def bump(name: str) -> int:
+    state[name] = state.get(name, 0) + 1
+    return state[name]
+
+
+def forget_downstream() -> None:
+    """A new file: the mapping, the preview and any open confirmation start over."""
+    # The mapping stays: the next file (often the same one, fixed) keeps the shared columns'.
+    for name in (TABLE, SHEETS, MAPPING_FOR, PREPARED, PREVIEW, CONFIRM, RESULTS):
+        state.pop(name, None)
+    bump(MAP_VERSION)
+
+
+# ---------------------------------------------------------------------------- the run registry
+
+
+@dataclass(slots=True)
+class Sending:
+    controller: RunController
+    client: Client
+
+
+class Registry:
+    """Runs being sent by this process, found again by any session (a reloaded tab)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.entries: dict[tuple[str, int], Sending] = {}
+
+    def get(self, journal: Journal, run_id: int) -> Sending | None:
+        with self.lock:
+            return self.entries.get((str(journal.path), run_id))
+
+    def put(self, journal: Journal, run_id: int, sending: Sending) -> None:
+        with self.lock:
+            old = self.entries.get((str(journal.path), run_id))
+            self.entries[(str(journal.path), run_id)] = sending
+        if old is not None and old.client is not sending.client:
+            old.client.close()
+
+    def prune(self) -> None:
+        """Forget finished runs and close their connections (the journal keeps the rest)."""
+        with self.lock:
+            done = [k for k, s in self.entries.items() if s.controller.state == "finished"]
+            gone = [self.entries.pop(k) for k in done if self.entries[k].controller.wait(0)]
+        for sending in gone:
+            sending.client.close()
+
+
+@st.cache_resource(show_spinner=False)
+def registry() -> Registry:
+    return Registry()
+
+
+# ---------------------------------------------------------------------------- 1. the file
+
+
+def _on_upload(key: str) -> None:
+    uploaded = state.get(key)
+    if uploaded is None:  # the person removed the file (a page switch does not call this)
+        state.pop(FILE, None)
+        forget_downstream()
+
+
+def _store_upload(uploaded: Any) -> None:
+    stored: StoredFile | None = state.get(FILE)
+    if stored is not None and stored.file_id == uploaded.file_id:
+        return
+    state[FILE] = StoredFile(uploaded.name, uploaded.getvalue(), uploaded.file_id)
+    forget_downstream()
+    # A new file is read with fresh guesses, not the last file's choices.
+    for name in (ENCODING, DELIMITER, SHEET, DETECTED):
+        state.pop(name, None)
+
+
+def _forget_file() -> None:
+    state.pop(FILE, None)
+    forget_downstream()
+    bump(UPLOAD_VERSION)
+
+
+def file_step() -> tuple[StoredFile, Table] | None:
+    st.subheader("1 · Choose the file")
+    key = f"bulk.upload.{state.get(UPLOAD_VERSION, 0)}"
+    uploaded = st.file_uploader(
+        "Lead file: CSV, TSV, text or Excel (.xlsx)",
+        type=["csv", "tsv", "txt", "xlsx"],
+        key=key,
+        on_change=_on_upload,
+        args=(key,),
+        help="The first row must hold the column names. Up to 100,000 rows.",
+    )
+    if uploaded is not None:
+        _store_upload(uploaded)
+    stored: StoredFile | None = state.get(FILE)
+    if stored is None:
+        st.caption(
+            "Nothing is sent until you have checked the rows and confirmed. "
+            "Try a file on the built-in sandbox first."
+        )
+        return None
+    if uploaded is None:
+        left, right = st.columns([4, 1], vertical_alignment="center")
+        left.info(f"Using **{md(stored.name)}**, chosen earlier.", icon=":material/description:")
+        right.button("Choose another file", key="bulk.forget_file", on_click=_forget_file)
+
+    encoding = None if stored.is_workbook else view.read_option(state.get(ENCODING))
+    delimiter = None if stored.is_workbook else view.read_option(state.get(DELIMITER))
+    sheet = state.get(SHEET) if stored.is_workbook else None
+    read_key = (stored.file_id, encoding, delimiter, sheet)
+    cached = state.get(TABLE)
+    if cached is None or cached[0] != read_key:
+        try:
+            with st.spinner(f"Reading {stored.name}…"):
+                read = read_table(
+                    stored.data, stored.name, encoding=encoding, delimiter=delimiter, sheet=sheet
+                )
+            cached = (read_key, read, "")
+            if read.sheet_names:
+                state[SHEETS] = list(read.sheet_names)
+            if encoding is None and delimiter is None:
+                state[DETECTED] = (read.encoding, read.delimiter)
+        except FileReadError as failure:
+            cached = (read_key, None, str(failure))
+        state[TABLE] = cached
+    table: Table | None = cached[1]
+    _read_options(stored, table)
+    if table is None:
+        st.error(cached[2], icon=":material/description:")
+        return None
+    found = view.describe_table(table)
+    if not stored.is_workbook and (encoding is None or delimiter is None):
+        found += " Found automatically: change it above if the sample values look wrong."
+    st.success(f"**{md(stored.name)}**: {md(found)}", icon=":material/description:")
+    if table.notes:
+        st.info("\n".join(f"- {md(note)}" for note in table.notes), icon=":material/info:")
+    with st.expander("Show the first rows as read"):
+        st.dataframe(table.frame.head(20), hide_index=True)
+    return stored, table
+
+
+def _read_options(stored: StoredFile, table: Table | None) -> None:
+    """The choices that re-read the file: the sheet of a workbook, or the encoding and the
+    delimiter of a text file, each saying what was found when left to detection."""
+    options = st.columns(3)
+    if stored.is_workbook:
+        sheets: list[str] = state.get(SHEETS, [])
+        if not sheets:
+            return
+        if state.get(SHEET) not in sheets:
+            state[SHEET] = table.sheet if table is not None and table.sheet else sheets[0]
+        options[0].selectbox("Sheet", sheets, key=SHEET, help="The sheet that holds the leads.")
+        return
+    found_encoding, found_delimiter = state.get(DETECTED, (None, None))
+    options[0].selectbox(
+        "Text encoding",
+        [code for code, _ in view.ENCODING_CHOICES],
+        format_func=lambda code: view.encoding_label(code, found_encoding),
+        key=ENCODING,
+        help="Change it if accented letters look wrong in the sample values below.",
+    )
+    options[1].selectbox(
+        "Columns separated by",
+        [d for d, _ in view.DELIMITER_CHOICES],
+        format_func=lambda choice: view.delimiter_label(choice, found_delimiter),
+        key=DELIMITER,
+        help="Change it if the columns below are not split as in your spreadsheet.",
+    )
+
+
+# ---------------------------------------------------------------------------- 2. the mapping
+
+
+def _legend_options(conn: ui.Connection, journal: Journal) -> dict[str, str]:
+    options = {NO_LEGEND: "No legend (custom fields by ID only)"}
+    for legend in journal.legends():
+        where = f" · cm_id {legend.cm_id}" if legend.cm_id else ""
+        options[SAVED + legend.name] = f"{legend.name}{where}"
+    if conn.target.kind is TargetKind.SANDBOX:
+        for stream in ui.get_sandbox().account.leadstreams:
+            options[SANDBOX_LEGEND + stream.cm_id] = (
+                f"Sandbox: {stream.name} · cm_id {stream.cm_id}"
+            )
+    return options
+
+
+def _legend_for(choice: str, journal: Journal) -> Legend | None:
+    if choice.startswith(SAVED):
+        return journal.legend(choice.removeprefix(SAVED))
+    if choice.startswith(SANDBOX_LEGEND):
+        stream = ui.get_sandbox().account.leadstream(choice.removeprefix(SANDBOX_LEGEND))
+        return stream.legend if stream is not None else None
+    return None
+
+
+def _default_legend(options: dict[str, str], journal: Journal, cm_id: str) -> str:
+    if cm_id:
+        for legend in journal.legends():
+            if legend.cm_id == cm_id:
+                return SAVED + legend.name
+        if SANDBOX_LEGEND + cm_id in options:
+            return SANDBOX_LEGEND + cm_id
+    return NO_LEGEND
+
+
+def _sync_ids(conn: ui.Connection) -> None:
+    """The values-for-every-row inputs start from the sidebar's defaults and follow them until
+    the person types something else."""
+    last: dict[str, str] | None = state.get(SIDEBAR_IDS)
+    for name, key, value in (("cm_id", CM_ID, conn.cm_id), ("user_id", USER_ID, conn.user_id)):
+        follows = last is not None and state.get(key) == last.get(name)
+        if key not in state or (follows and value != last.get(name)):  # type: ignore[union-attr]
+            state[key] = value
+    state[SIDEBAR_IDS] = {"cm_id": conn.cm_id, "user_id": conn.user_id}
+
+
+def _canonical(table: Table, legend: Legend | None) -> ColumnMapping:
+    """The mapping of column → target for this table, auto-matched on first sight."""
+    columns = tuple(table.columns)
+    if state.get(MAPPING_FOR) != columns or MAPPING not in state:
+        mapping, kept = view.carry_mapping(state.get(MAPPING), columns, legend)
+        state[MAPPING] = mapping
+        state[MAPPING_FOR] = columns
+        bump(MAP_VERSION)
+        state[CARRIED] = kept
+    if kept := state.get(CARRIED, 0):
+        st.info(
+            f"Kept your choices from the last file for the {view.plural(kept, 'column')} it "
+            "shares with this one. Check them below, or match the columns again automatically "
+            "(under “Save or load this mapping”).",
+            icon=":material/info:",
+        )
+    return state[MAPPING]
+
+
+def _editor_key() -> str:
+    return f"bulk.map_editor.{state.get(MAP_VERSION, 0)}"
+
+
+def _commit_map_edits(key: str, columns: tuple[str, ...], menu: view.TargetMenu) -> None:
+    """Apply the data editor's edits to the canonical mapping, then show a fresh editor (a new
+    key) drawn from it, so that edits are never fed back into the editor (streamlit#7749)."""
+    edits = state.get(key)
+    if not isinstance(edits, dict) or not edits.get("edited_rows"):
+        return
+    try:
+        state[MAPPING] = view.apply_mapping_edits(
+            state[MAPPING], columns, edits["edited_rows"], menu
+        )
+    except (view.BulkViewError, MappingError) as error:
+        notify("error", str(error))
+    bump(MAP_VERSION)
+
+
+def _on_legend_change(columns: tuple[str, ...]) -> None:
+    journal = ui.get_journal()
+    legend = _legend_for(state.get(LEGEND, NO_LEGEND), journal)
+    if MAPPING in state:
+        state[MAPPING] = view.merge_legend_matches(state[MAPPING], columns, legend)
+        bump(MAP_VERSION)
+
+
+def _on_mapping_upload(key: str, columns: tuple[str, ...]) -> None:
+    uploaded = state.get(key)
+    if uploaded is None:
+        return
+    try:
+        loaded = ColumnMapping.from_json(uploaded.getvalue().decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        notify("error", f"{uploaded.name} is not a text file; choose a mapping saved as JSON.")
+        return
+    except MappingError as error:
+        notify("error", f"{uploaded.name}: {error}")
+        return
+    fitted, missing = view.fit_mapping(loaded, columns)
+    state[MAPPING] = ColumnMapping(dict(fitted.columns), {})
+    constants = dict(fitted.constants)
+    state[CM_ID] = constants.pop("cm_id", state.get(CM_ID, ""))
+    state[USER_ID] = constants.pop("user_id", state.get(USER_ID, ""))
+    state[TAGS] = constants.pop("tags", "")
+    state[OTHER_CONSTANTS] = constants
+    state.pop(CARRIED, None)
+    bump(MAP_VERSION)
+    bump(MAP_UPLOAD_VERSION)
+    notify("success", f"Mapping loaded from {uploaded.name}.")
+    if missing:
+        listed = ", ".join(f"“{m}”" for m in missing)
+        notify(
+            "warning",
+            f"The mapping uses columns this file does not have: {listed}. Those fields will be "
+            "empty; map other columns to them if the file calls them differently.",
+        )
+
+
+def _reset_mapping(columns: tuple[str, ...], legend: Legend | None) -> None:
+    state[MAPPING] = ColumnMapping(dict(auto_match(columns, legend).columns), {})
+    state.pop(CARRIED, None)
+    bump(MAP_VERSION)
+
+
+def _clear_other_constants() -> None:
+    state[OTHER_CONSTANTS] = {}
+
+
+def mapping_step(
+    stored: StoredFile, table: Table, conn: ui.Connection, journal: Journal
+) -> tuple[ColumnMapping, Legend | None] | None:
+    st.subheader("2 · Match the columns to lead fields")
+    columns = tuple(table.columns)
+    _sync_ids(conn)
+    options = _legend_options(conn, journal)
+    if state.get(LEGEND) not in options:
+        state[LEGEND] = _default_legend(options, journal, str(state.get(CM_ID, "")))
+    top = st.columns([2, 1, 1, 2])
+    top[0].selectbox(
+        "Custom-field legend",
+        list(options),
+        format_func=options.__getitem__,
+        key=LEGEND,
+        on_change=_on_legend_change,
+        args=(columns,),
+        help="Columns named like a field of the legend fill that custom field. Save legends "
+        "on the Custom-field legend page.",
+    )
+    legend = _legend_for(state[LEGEND], journal)
+    mapping_columns = _canonical(table, legend)
+    top[1].text_input(
+        "cm_id for every row",
+        key=CM_ID,
+        help="The LeadStream ID, for rows whose cm_id column is empty (or when no column gives "
+        "it). Starts from the sidebar's default.",
+    )
+    top[2].text_input(
+        "User ID for every row",
+        key=USER_ID,
+        help="The PhoneBurner user who receives the leads, for rows that do not say.",
+    )
+    top[3].text_input(
+        "Tags for every row",
+        key=TAGS,
+        placeholder="e.g. Spring mailing, Imported",
+        help="Separate tags with commas. Added to each row's own tags.",
+    )
+    if (
+        legend is not None
+        and legend.cm_id
+        and state.get(CM_ID)
+        and (legend.cm_id != state.get(CM_ID))
+    ):
+        st.warning(
+            f"The legend “{md(legend.name)}” belongs to LeadStream {md(legend.cm_id)}, but the "
+            f"leads go to {md(str(state.get(CM_ID)))}. Custom-field IDs differ between "
+            "LeadStreams: check that this is the right legend.",
+            icon=":material/warning:",
+        )
+    other: dict[str, str] = state.get(OTHER_CONSTANTS, {})
+    if other:
+        listed = "; ".join(f"{view.target_menu(legend).label(t)} = {v}" for t, v in other.items())
+        left, right = st.columns([4, 1], vertical_alignment="center")
+        left.caption(f"Also for every row (from the loaded mapping): {md(listed)}")
+        right.button("Remove these", key="bulk.clear_other", on_click=_clear_other_constants)
+
+    menu = view.target_menu(legend, extra=mapping_columns.columns.values())
+    _commit_map_edits(_editor_key(), columns, menu)  # edits the callback did not see (tests)
+    mapping_columns = state[MAPPING]
+    menu = view.target_menu(legend, extra=mapping_columns.columns.values())
+    key = _editor_key()
+    st.data_editor(
+        view.mapping_table(table, mapping_columns, menu),
+        key=key,
+        hide_index=True,
+        num_rows="fixed",
+        disabled=[view.MAPPING_COLUMNS[0], view.MAPPING_COLUMNS[2]],
+        height=min(35 * (len(columns) + 1) + 3, 528),
+        column_config={
+            view.MAPPING_COLUMNS[0]: st.column_config.TextColumn(width="medium"),
+            view.MAPPING_COLUMNS[1]: st.column_config.SelectboxColumn(
+                options=list(menu.labels),
+                required=True,
+                width="medium",
+                help="Click a cell to choose the lead field this column fills.",
+            ),
+            view.MAPPING_COLUMNS[2]: st.column_config.TextColumn(width="large"),
+        },
+        on_change=_commit_map_edits,
+        args=(key, columns, menu),
+    )
+    st.caption(md(view.mapping_summary(columns, mapping_columns)))
+    constants = dict(other)
+    for target, name in (("cm_id", CM_ID), ("user_id", USER_ID), ("tags", TAGS)):
+        if value := str(state.get(name, "")).strip():
+            constants[target] = value
+    mapping = ColumnMapping(dict(mapping_columns.columns), constants)
+
+    with st.expander("Save or load this mapping"):
+        left, right = st.columns(2)
+        left.download_button(
+            "Save the mapping (JSON)",
+            data=mapping.to_json(),
+            file_name=f"{view.stem(stored.name)}.mapping.json",
+            mime="application/json",
+            on_click="ignore",
+            icon=":material/download:",
+            help="Use it next time here, or with `python -m leadstream send --mapping`.",
+        )
+        left.button(
+            "Match the columns again automatically",
+            key="bulk.rematch",
+            on_click=_reset_mapping,
+            args=(columns, legend),
+        )
+        upload_key = f"bulk.mapping_upload.{state.get(MAP_UPLOAD_VERSION, 0)}"
+        right.file_uploader(
+            "Load a saved mapping",
+            type=["json"],
+            key=upload_key,
+            on_change=_on_mapping_upload,
+            args=(upload_key, columns),
+        )
+
+    problems = mapping.problems(list(columns), legend)
+    errors = [p for p in problems if p.level == "error"]
+    for problem in errors:
+        st.error(problem.message, icon=":material/error:")
+    for problem in problems:
+        if problem.level != "error":
+            st.warning(problem.message, icon=":material/warning:")
+    if errors:
+        st.caption("Fix the mapping above to check the rows.")
+        return None
+    return mapping, legend
+
+
+# ---------------------------------------------------------------------------- 3. the preview
+
+
+def _legend_key(legend: Legend | None) -> tuple[Any, ...]:
+    if legend is None:
+        return ()
+    return (legend.name, legend.cm_id, tuple((f.id, f.name, str(f.type)) for f in legend.fields))
+
+
+def _journal_marker(journal: Journal) -> int:
+    """Changes whenever something is posted, so the duplicate check is planned again."""
+    latest = journal.history(limit=1)
+    return latest[0].id if latest else 0
+
+
+def _prepared(
+    stored: StoredFile, table: Table, mapping: ColumnMapping, legend: Legend | None
+) -> tuple[tuple[Any, ...], list[PreparedRow]]:
+    key = (state[TABLE][0], mapping.to_json(), _legend_key(legend))
+    cached = state.get(PREPARED)
+    if cached is None or cached[0] != key:
+        with st.spinner(f"Checking {len(table):,} rows…"):
+            rows = prepare_rows(table.frame, mapping, legend=legend, row_numbers=table.row_numbers)
+        cached = (key, rows)
+        state[PREPARED] = cached
+    return cached
+
+
+def _preview(
+    prepared_key: tuple[Any, ...],
+    prepared: list[PreparedRow],
+    conn: ui.Connection,
+    journal: Journal,
+) -> tuple[tuple[Any, ...], view.Preview]:
+    send_warnings = state.get(SEND_WARNINGS, "warnings") == "warnings"
+    include_duplicates = bool(state.get(INCLUDE_DUPLICATES, False))
+    key = (
+        prepared_key,
+        conn.target.name,
+        send_warnings,
+        include_duplicates,
+        _journal_marker(journal),
+    )
+    cached = state.get(PREVIEW)
+    if cached is None or cached[0] != key:
+        delivered, uncertain = known_fingerprints(journal, conn.target, prepared)
+        cached = (
+            key,
+            view.plan_preview(
+                prepared,
+                delivered=delivered,
+                uncertain=uncertain,
+                send_warnings=send_warnings,
+                include_duplicates=include_duplicates,
+            ),
+        )
+        state[PREVIEW] = cached
+    return cached
+
+
+def preview_step(
+    stored: StoredFile,
+    table: Table,
+    mapping: ColumnMapping,
+    legend: Legend | None,
+    conn: ui.Connection,
+    journal: Journal,
+) -> tuple[tuple[Any, ...], view.Preview]:
+    st.subheader("3 · Check every row")
+    prepared_key, prepared = _prepared(stored, table, mapping, legend)
+    warned = sum(1 for row in prepared if row.status == "warning")
+    choices = st.columns([3, 2])
+    choices[0].radio(
+        "Rows to send",
+        ["ready", "warnings"],
+        format_func=lambda v: {
+            "ready": "Ready rows only",
+            "warnings": f"Ready rows and rows with warnings ({warned:,})",
+        }[v],
+        key=SEND_WARNINGS,
+        horizontal=True,
+        help="A warning (a missing email, an unusual ZIP code) does not stop a lead; "
+        "PhoneBurner decides. Rows with errors are never sent.",
+    )
+    choices[1].checkbox(
+        "Send duplicates too",
+        key=INCLUDE_DUPLICATES,
+        help="Duplicates are rows whose email (or, without one, every value) appears earlier in "
+        "the file, or that were already delivered to this LeadStream from this computer.",
+    )
+    key, preview = _preview(prepared_key, prepared, conn, journal)
+    counts = preview.counts
+    tiles = st.columns(6)
+    tiles[0].metric("Will be sent", f"{counts.to_send:,}", help="Rows the Send button sends.")
+    tiles[1].metric("Ready", f"{counts.ready:,}", help="Rows without any problem.")
+    tiles[2].metric(
+        "With warnings",
+        f"{counts.warnings:,}",
+        help="Sent when you choose “Ready rows and rows with warnings”, held back otherwise.",
+    )
+    tiles[3].metric("Invalid", f"{counts.invalid:,}", help="Rows with errors: never sent.")
+    tiles[4].metric(
+        "Duplicates", f"{counts.duplicates:,}", help="Skipped unless you send duplicates too."
+    )
+    tiles[5].metric(
+        "Held back",
+        f"{counts.uncertain + counts.held:,}",
+        help="Rows with warnings you chose not to send, and rows without an email whose "
+        "earlier send got no clear answer.",
+    )
+    if state.get(INCLUDE_DUPLICATES):
+        st.warning(
+            "Duplicates will be sent. PhoneBurner refuses a second lead with the same email in "
+            "one LeadStream (DUPLICATE EMAIL); rows without an email may be stored twice.",
+            icon=":material/warning:",
+        )
+
+    bar = st.columns([3, 2], vertical_alignment="bottom")
+    choice = bar[0].radio(
+        "Show",
+        list(view.FILTERS),
+        format_func=lambda v: f"{view.FILTERS[v]} ({len(preview.selected(v)):,})",
+        key=FILTER,
+        horizontal=True,
+    )
+    shown = preview.selected(choice or "all")
+    problems = preview.problem_rows
+    if problems:
+        bar[1].download_button(
+            f"Download the {len(problems):,} rows with problems (CSV)",
+            data=lambda: view.problem_rows_csv(preview, table.columns),
+            file_name=f"{view.stem(stored.name)}-problems.csv",
+            mime="text/csv",
+            on_click="ignore",
+            icon=":material/download:",
+            help="The file's own columns plus the problems, to fix in a spreadsheet and upload "
+            "again. Cells starting with = + - @ get a leading ' so they are not run as formulas.",
+        )
+    pages = view.page_count(len(shown))
+    page = 1
+    if pages > 1:
+        page = st.pagination(pages, key=f"bulk.page.{choice}.{len(shown)}") or 1
+    start, stop = view.page_bounds(len(shown), page)
+    if not shown:
+        st.caption("No rows to show here.")
+    else:
+        st.caption(f"Rows {start + 1:,}–{stop:,} of {len(shown):,}. Values as they will be sent.")
+        rows = view.preview_table(
+            shown[start:stop], key=conn.key, base_url=conn.target.url, legend=legend
+        )
+        st.dataframe(
+            view.coloured(rows, "What will happen"),
+            hide_index=True,
+            column_config={
+                "Row": st.column_config.NumberColumn(width="small", format="%d"),
+                "What will happen": st.column_config.TextColumn(width="medium"),
+                "Problems": st.column_config.TextColumn(width="large"),
+                "Other values": st.column_config.TextColumn(width="medium"),
+                "Request (key hidden)": st.column_config.TextColumn(width="large"),
+            },
+        )
+    return key, preview
+
+
+# ---------------------------------------------------------------------------- 4. send
+
+
+def _routing_problem(preview: view.Preview) -> str:
+    rows = [r for r in preview.rows if r.will_send]
+    no_cm = sum(1 for r in rows if not r.row.lead.cm_id)
+    no_user = sum(1 for r in rows if not r.row.lead.user_id)
+    parts = []
+    if no_cm:
+        parts.append(f"{no_cm:,} rows have no LeadStream ID (cm_id)")
+    if no_user:
+        parts.append(f"{no_user:,} rows have no user ID")
+    if not parts:
+        return ""
+    return (
+        " and ".join(parts) + ": PhoneBurner refuses such leads. Fill in the values for every "
+        "row in step 2 (or the defaults in the sidebar), or map a column to them."
+    )
+
+
+def send_step(
+    stored: StoredFile,
+    preview_key: tuple[Any, ...],
+    preview: view.Preview,
+    mapping: ColumnMapping,
+    legend: Legend | None,
+    conn: ui.Connection,
+    journal: Journal,
+) -> None:
+    st.subheader("4 · Send")
+    counts = preview.counts
+    with st.expander("Sending options"):
+        cols = st.columns(4)
+        cols[0].number_input(
+            "Leads at a time",
+            min_value=1,
+            max_value=16,
+            key=CONCURRENCY,
+            help="How many leads are on the way at once.",
+        )
+        cols[1].number_input(
+            "Leads a second at most (0: no limit)",
+            min_value=0.0,
+            max_value=100.0,
+            step=1.0,
+            key=RATE,
+        )
+        cols[2].number_input(
+            "Pause after this many failures in a row (0: never)",
+            min_value=0,
+            max_value=100,
+            key=PAUSE_AFTER,
+        )
+        cols[3].checkbox(
+            "Send the first lead alone and stop if it fails",
+            key=CANARY,
+            help="Catches a wrong key, user ID or cm_id after one lead instead of a thousand.",
+        )
+    blocked = ""
+    if conn.problem:
+        blocked = conn.problem
+    elif counts.to_send == 0:
+        blocked = "No row will be sent: every row is invalid, a duplicate or held back."
+    elif routing := _routing_problem(preview):
+        blocked = routing
+    if blocked:
+        st.error(blocked, icon=":material/back_hand:")
+    where = target_label(conn)
+    if st.button(
+        f"Send {view.plural(counts.to_send, 'lead')} to {where}…",
+        type="primary",
+        disabled=bool(blocked),
+        key="bulk.send",
+        icon=":material/send:",
+    ):
+        state[CONFIRM] = preview_key
+    asked = state.get(CONFIRM)
+    if asked != preview_key or blocked:
+        state.pop(CONFIRM, None)
+        if asked is not None and not blocked:
+            st.info(
+                "The mapping or the rows changed after you clicked Send. Check the counts above, "
+                "then click Send again.",
+                icon=":material/refresh:",
+            )
+        return
+
+    with st.container(border=True):
+        lines = [f"**Send {view.plural(counts.to_send, 'lead')} to {md(where)}?**"]
+        for cm_id, user_id, n in view.routing_counts(preview.rows):
+            lines.append(
+                f"- LeadStream (cm_id) **{md(cm_id)}**, user **{md(user_id)}**: "
+                f"{view.plural(n, 'lead')}"
+            )
+        kept = [
+            (counts.invalid, "invalid"),
+            (counts.duplicates, "duplicate" if counts.duplicates == 1 else "duplicates"),
+            (counts.uncertain, "held back (earlier send unclear)"),
+        ]
+        kept_text = ", ".join(f"{n:,} {what}" for n, what in kept if n)
+        if kept_text:
+            lines.append(f"\nNot sent: {kept_text}. The results list them with the reason.")
+        if counts.held:
+            lines.append(
+                f"\n{view.plural(counts.held, 'row')} with warnings stay out of this run (you "
+                "chose ready rows only); the problem-rows download has them."
+            )
+        lines.append(
+            "\nSending runs in the background: you can pause or cancel it, and resume it later, "
+            "even after closing the app."
+        )
+        st.markdown("\n".join(lines))
+        if not ui.confirm_live(conn, action="bulk"):
+            return
+        ui.confirmed_now("bulk")
+        left, right = st.columns(2)
+        go = left.button(
+            f"Yes, send {view.plural(counts.to_send, 'lead')}",
+            type="primary",
+            key="bulk.confirm_send",
+        )
+        if right.button("Cancel", key="bulk.cancel_send"):
+            state.pop(CONFIRM, None)
+            st.rerun()
+    if go:
+        _start_new_run(stored, preview, mapping, legend, conn, journal)
+
+
+def _run_settings(mapping: ColumnMapping, legend: Legend | None, held: int) -> dict[str, Any]:
+    return {
+        "origin": "bulk upload page",
+        "concurrency": int(state.get(CONCURRENCY, 4)),
+        "rate": float(state.get(RATE, 0.0)),
+        "canary": bool(state.get(CANARY, True)),
+        "pause_after_failures": int(state.get(PAUSE_AFTER, 5)),
+        "send_warnings": state.get(SEND_WARNINGS, "warnings") == "warnings",
+        "held_back_with_warnings": held,
+        "legend": legend.name if legend is not None else "",
+        "mapping": {"columns": mapping.columns, "constants": mapping.constants},
+    }
+
+
+def _new_client(url: str, key: str, settings: dict[str, Any]) -> Client:
+    rate = float(settings.get("rate") or 0.0)
+    return Client(
+        url=url,
+        key=key,
+        concurrency=int(settings.get("concurrency", 4)),
+        rate=rate if rate > 0 else None,
+    )
+
+
+def _launch(journal: Journal, run_id: int, client: Client, settings: dict[str, Any]) -> None:
+    controller = start_run(
+        journal,
+        client,
+        run_id,
+        concurrency=int(settings.get("concurrency", 4)),
+        canary=bool(settings.get("canary", True)),
+        pause_after_failures=int(settings.get("pause_after_failures", 5)),
+    )
+    registry().put(journal, run_id, Sending(controller, client))
+    state[RUN] = run_id
+    state.pop(RESULTS, None)
+
+
+def _start_new_run(
+    stored: StoredFile,
+    preview: view.Preview,
+    mapping: ColumnMapping,
+    legend: Legend | None,
+    conn: ui.Connection,
+    journal: Journal,
+) -> None:
+    settings = _run_settings(mapping, legend, preview.counts.held)
+    try:
+        client = _new_client(conn.target.url, conn.key, settings)
+    except ClientError as error:
+        st.error(str(error))
+        return
+    try:
+        run_id, plans = create_planned_run(
+            journal,
+            target=conn.target,
+            source_name=stored.name,
+            prepared_rows=preview.prepared_to_run,
+            settings=settings,
+            include_duplicates=bool(state.get(INCLUDE_DUPLICATES, False)),
+        )
+        pending = plan_summary(plans)["pending"]
+        if pending != preview.counts.to_send:
+            notify(
+                "info",
+                f"Something was sent since the check, so {pending:,} rows (not "
+                f"{preview.counts.to_send:,}) were left to send; the others were already "
+                "delivered.",
+            )
+        _launch(journal, run_id, client, settings)
+    except (BulkError, JournalError) as error:
+        client.close()
+        st.error(str(error))
+        return
+    state.pop(CONFIRM, None)
+    st.rerun()
+
+
+# ---------------------------------------------------------------------------- sending and results
+
+
+def _client_for_run(conn: ui.Connection, info: RunInfo) -> tuple[Client | None, str]:
+    """A client for resuming `info`: the sandbox wherever it now listens; another target only
+    with the sidebar pointing at it (the key comes from there)."""
+    try:
+        if info.target_kind == TargetKind.SANDBOX:
+            on_sandbox = conn.target.kind is TargetKind.SANDBOX
+            key = conn.key if on_sandbox and conn.key else DEMO_KEY
+            return _new_client(ui.get_sandbox().url, key, info.settings), ""
+        if conn.target.name != info.target_name or conn.problem:
+            where = TargetKind(info.target_kind).label
+            return None, (
+                f"Run #{info.id} sends to {where} ({info.target_url}). Choose that target under "
+                "Connection in the sidebar to resume it."
+            )
+        return _new_client(info.target_url, conn.key, info.settings), ""
+    except ClientError as error:
+        return None, str(error)
+
+
+def resume(journal: Journal, conn: ui.Connection, run_id: int) -> None:
+    """Carry on sending `run_id`: the paused controller of this process if there is one,
+    otherwise a new one (after a restart)."""
+    try:
+        info = journal.run(run_id)
+        sending = registry().get(journal, run_id)
+        if sending is not None and sending.controller.state != "finished":
+            # A controller already sending (another tab clicked first) is only shown: resume()
+            # would wait for it to settle.
+            if sending.controller.state != "running":
+                sending.controller.resume()
+            state[RUN] = run_id
+            state.pop(RESULTS, None)
+            return
+        client, problem = _client_for_run(conn, info)
+        if client is None:
+            notify("error", problem)
+            return
+        try:
+            _launch(journal, run_id, client, info.settings)
+        except BaseException:
+            client.close()
+            raise
+    except (BulkError, JournalError) as error:
+        notify("error", str(error))
+
+
+def _ask_resume(run_id: int) -> None:
+    state[RESUME_ASKED] = run_id
+
+
+def _handle_resume_request(journal: Journal, conn: ui.Connection) -> None:
+    """A Resume click: for the live target, the live confirmation first."""
+    run_id = state.get(RESUME_ASKED)
+    if run_id is None:
+        return
+    try:
+        info = journal.run(run_id)
+    except JournalError:
+        state.pop(RESUME_ASKED, None)
+        return
+    if info.target_kind == TargetKind.LIVE and not ui.confirm_live(
+        conn, action=f"bulk-resume-{run_id}"
+    ):
+        return
+    state.pop(RESUME_ASKED, None)
+    ui.confirmed_now(f"bulk-resume-{run_id}")
+    resume(journal, conn, run_id)
+    st.rerun()
+
+
+def _pause(run_id: int) -> None:
+    sending = registry().get(ui.get_journal(), run_id)
+    if sending is not None:
+        sending.controller.pause("Paused by you.")
+
+
+def _cancel(run_id: int) -> None:
+    journal = ui.get_journal()
+    sending = registry().get(journal, run_id)
+    if sending is not None:
+        sending.controller.cancel()
+        return
+    try:
+        info = journal.run(run_id)
+        if info.status in ("paused", "interrupted"):
+            journal.set_run_status(run_id, "cancelled", "Cancelled.")
+    except JournalError as error:
+        notify("error", str(error))
+
+
+def _show(run_id: int) -> None:
+    state[RUN] = run_id
+    state.pop(RESULTS, None)
+
+
+def _new_upload() -> None:
+    state.pop(RUN, None)
+    state.pop(RESULTS, None)
+    state.pop(FILE, None)
+    forget_downstream()
+    bump(UPLOAD_VERSION)
+
+
+def _back_to_file() -> None:
+    state.pop(RUN, None)
+    state.pop(RESULTS, None)
+    state.pop(PREVIEW, None)  # the journal now knows of deliveries: plan the rows again
+
+
+def _progress(journal: Journal, run_id: int) -> Progress:
+    sending = registry().get(journal, run_id)
+    if sending is not None:
+        return sending.controller.progress()
+    return run_progress(journal, run_id)
+
+
+def _outcome_line(by_outcome: dict[str, int]) -> str:
+    parts = [
+        f"{OUTCOME_ICONS.get(outcome, '•')} {n:,} {outcome}"
+        for outcome, n in view.outcome_counts(by_outcome)
+    ]
+    return " · ".join(parts) if parts else "Nothing sent yet."
+
+
+def run_panel(run_id: int) -> None:
+    """Progress, counts, speed and the controls of one run. Drawn inside a fragment that
+    reruns every second while the run is being sent."""
+    journal = ui.get_journal()
+    try:
+        progress = _progress(journal, run_id)
+        info = journal.run(run_id)
+    except JournalError as error:
+        st.error(str(error))
+        return
+    mine = registry().get(journal, run_id) is not None
+    status = progress.state
+    st.progress(progress.fraction, text=view.progress_caption(progress))
+    st.markdown(_outcome_line(progress.by_outcome))
+    if progress.message:
+        if status == "paused" and progress.message != "Paused by you.":
+            st.warning(progress.message, icon=":material/pause_circle:")
+        else:
+            st.info(progress.message)
+    buttons = st.columns([1, 1, 1, 3])
+    if status == "running" and mine:
+        buttons[0].button(
+            "Pause",
+            key=f"bulk.pause.{run_id}",
+            on_click=_pause,
+            args=(run_id,),
+            icon=":material/pause:",
+        )
+        buttons[1].button(
+            "Cancel",
+            key=f"bulk.cancel.{run_id}",
+            on_click=_cancel,
+            args=(run_id,),
+            icon=":material/stop:",
+            help="Stops taking new rows; rows not sent yet stay unsent.",
+        )
+    elif status == "running":
+        st.caption(f"Being sent by {info.owner or 'another program'}; pause or cancel it there.")
+    elif status == "cancelled" and progress.pending:
+        st.button(
+            f"Send the {view.plural(progress.pending, 'row')} not sent yet",
+            key=f"bulk.resume.{run_id}",
+            on_click=_ask_resume,
+            args=(run_id,),
+            icon=":material/play_arrow:",
+        )
+    elif status in ("paused", "interrupted"):
+        buttons[0].button(
+            "Resume",
+            key=f"bulk.resume.{run_id}",
+            type="primary",
+            on_click=_ask_resume,
+            args=(run_id,),
+            icon=":material/play_arrow:",
+        )
+        buttons[1].button(
+            "Cancel the run",
+            key=f"bulk.cancel.{run_id}",
+            on_click=_cancel,
+            args=(run_id,),
+            icon=":material/stop:",
+            help="Marks the run as cancelled; rows not sent stay unsent.",
+        )
+    if status != "running" and state.get(PANEL_LIVE) == run_id:
+        state.pop(PANEL_LIVE, None)
+        st.rerun()  # the whole page: the results replace the live panel
+
+
+live_panel = st.fragment(run_every=1)(run_panel)
+
+
+def results_section(journal: Journal, info: RunInfo) -> None:
+    run_id = info.id
+    counts = info.counts
+    done_key = (run_id, info.status, tuple(sorted(counts.items())))
+    cached = state.get(RESULTS)
+    if cached is None or cached[0] != done_key:
+        cached = (done_key, results_frame(journal, run_id))
+        state[RESULTS] = cached
+    frame: pd.DataFrame = cached[1]
+    delivered = counts.get("delivered", 0)
+    if info.status == "finished":
+        text = f"Run #{run_id} finished: {delivered:,} of {info.total:,} rows delivered."
+        if delivered == info.total:
+            st.success(text, icon=":material/check_circle:")
+        else:
+            st.warning(
+                text + " The table says what happened to the others.", icon=":material/warning:"
+            )
+    held = int(info.settings.get("held_back_with_warnings", 0) or 0)
+    if held:
+        were = "was" if held == 1 else "were"
+        st.caption(
+            f"{view.plural(held, 'row')} with warnings {were} not part of this run (you chose "
+            "ready rows only)."
+        )
+    st.markdown("#### Results")
+    outcomes = frame["outcome"].value_counts().to_dict()
+    choices = ["all", "not delivered", *sorted(outcomes, key=view.outcome_rank)]
+    filter_key = f"bulk.results_filter.{run_id}"
+    if state.get(filter_key) not in choices:
+        state[filter_key] = "all"
+    picked = st.radio(
+        "Show",
+        choices,
+        format_func=lambda o: {
+            "all": f"All rows ({len(frame):,})",
+            "not delivered": f"Not delivered ({len(frame) - outcomes.get('delivered', 0):,})",
+        }.get(o, f"{o.capitalize()} ({outcomes.get(o, 0):,})"),
+        key=filter_key,
+        horizontal=True,
+    )
+    if picked == "all":
+        shown = view.results_view(frame)
+    elif picked == "not delivered":
+        shown = view.results_view(frame, [o for o in outcomes if o != "delivered"])
+    else:
+        shown = view.results_view(frame, [str(picked)])
+    st.dataframe(
+        view.coloured(shown, "outcome"),
+        hide_index=True,
+        column_config={
+            "line": st.column_config.NumberColumn("Row", width="small", format="%d"),
+            "outcome": st.column_config.TextColumn("Outcome", width="small"),
+            "code": st.column_config.TextColumn("Code", width="medium"),
+            "detail": st.column_config.TextColumn("Detail", width="large"),
+            "lead_url": st.column_config.LinkColumn(
+                "Lead link", display_text="Open", width="small"
+            ),
+            "attempts": st.column_config.NumberColumn("Tries", width="small", format="%d"),
+        },
+    )
+    source = str(info.source_name or "leads")
+    buttons = st.columns([2, 2, 3])
+    buttons[0].download_button(
+        "Download the results (CSV)",
+        data=lambda: results_csv(journal, run_id),
+        file_name=f"{view.stem(source)}-results-run{run_id}.csv",
+        mime="text/csv",
+        on_click="ignore",
+        icon=":material/download:",
+        key=f"bulk.results_csv.{run_id}",
+        help="The file's columns plus outcome, code, detail, lead link and tries.",
+    )
+    failed = counts.get("failed", 0)
+    retry = failed > 0 and info.status in ("finished", "cancelled")
+    if retry and buttons[1].button(
+        f"Re-send the {failed:,} failed rows",
+        key=f"bulk.retry.{run_id}",
+        icon=":material/replay:",
+        help="They were certainly not taken (the server could not be reached or was busy), "
+        "so sending them again is safe.",
+    ):
+        _retry(journal, info)
+    if counts.get("uncertain", 0):
+        st.info(
+            f"{counts['uncertain']:,} rows got no clear answer and may or may not be in "
+            "PhoneBurner. Look for them there before sending them again.",
+            icon=":material/help:",
+        )
+
+
+def _retry(journal: Journal, info: RunInfo) -> None:
+    try:
+        new_id = create_retry_run(journal, info.id, ("failed",))
+    except (BulkError, JournalError) as error:
+        st.error(str(error))
+        return
+    # Sent like a resume, so that the live target asks for its confirmation first.
+    state[RUN] = new_id
+    state[RESUME_ASKED] = new_id
+    state.pop(RESULTS, None)
+    st.rerun()
+
+
+def run_view(journal: Journal, conn: ui.Connection, run_id: int) -> None:
+    try:
+        info = journal.run(run_id)
+    except JournalError as error:
+        st.error(str(error))
+        state.pop(RUN, None)
+        return
+    head = st.columns([4, 1, 1], vertical_alignment="bottom")
+    head[0].subheader(f"Run #{run_id} · {info.source_name or 'file'}")
+    head[1].button("Back to the file", key="bulk.back", on_click=_back_to_file)
+    head[2].button("New upload", key="bulk.new", on_click=_new_upload, type="tertiary")
+    where = TargetKind(info.target_kind).label
+    constants = info.settings.get("mapping", {}).get("constants", {})
+    if constants.get("cm_id"):
+        where += f" · LeadStream {constants['cm_id']}"
+    st.caption(f"To {md(where)}. Created {view.local_time(info.created)}.")
+    if info.status == "running":
+        state[PANEL_LIVE] = run_id
+        live_panel(run_id)
+        return
+    state.pop(PANEL_LIVE, None)
+    run_panel(run_id)
+    results_section(journal, info)
+
+
+def offer_unfinished(journal: Journal, current: int | None) -> None:
+    """Runs left paused or interrupted (a closed window, a restart): offer to resume them."""
+    try:
+        runs = [info for info in journal.unfinished_runs() if info.id != current]
+    except JournalError as error:
+        st.error(str(error))
+        return
+    for info in runs[:3]:
+        sending = registry().get(journal, info.id)
+        where = TargetKind(info.target_kind).label
+        title = f"Run #{info.id} · {info.source_name or 'file'} → {where}: "
+        box = st.container(border=True)
+        text, first, second = box.columns([4, 2, 1], vertical_alignment="center")
+        if info.status == "running":
+            who = "this app" if sending is not None else (info.owner or "another program")
+            done = f"{info.done:,} of {info.total:,} done"
+            text.markdown(f":material/sync: {md(title)}being sent by {md(who)} ({done}).")
+            first.button(
+                "Show progress", key=f"bulk.show.{info.id}", on_click=_show, args=(info.id,)
+            )
+            continue
+        why = "interrupted" if info.status == "interrupted" else "paused"
+        message = f" {info.message}" if info.message else ""
+        done = f"{info.done:,} of {info.total:,} done"
+        text.markdown(f":material/pause_circle: {md(title)}{why} with {done}.{md(message)}")
+        first.button(
+            view.resume_label(info.id, info.done, info.total),
+            key=f"bulk.offer_resume.{info.id}",
+            type="primary",
+            on_click=_ask_resume,
+            args=(info.id,),
+        )
+        second.button("Show", key=f"bulk.offer_show.{info.id}", on_click=_show, args=(info.id,))
+    if len(runs) > 3:
+        st.caption(f"{len(runs) - 3} more unfinished runs are listed on the History page.")
+
+
+# ---------------------------------------------------------------------------- the page
+
+
+DEFAULTS: dict[str, Any] = {
+    ENCODING: view.AUTO,
+    DELIMITER: view.AUTO,
+    SEND_WARNINGS: "warnings",
+    INCLUDE_DUPLICATES: False,
+    FILTER: "all",
+    CONCURRENCY: 4,
+    RATE: 0.0,
+    PAUSE_AFTER: 5,
+    CANARY: True,
+}
+
+
+def main() -> None:
+    for name, value in DEFAULTS.items():
+        state.setdefault(name, value)
+    st.title("Bulk upload")
+    st.caption(
+        "Send a spreadsheet of leads: choose the file, match its columns, check every row, "
+        "then send. Nothing is sent until you confirm."
+    )
+    conn = ui.connection()
+    journal = ui.get_journal()
+    registry().prune()
+    show_notices()
+    _handle_resume_request(journal, conn)
+    current = state.get(RUN)
+    offer_unfinished(journal, current)
+    if current is not None:
+        run_view(journal, conn, current)
+        return
+    chosen = file_step()
+    if chosen is None:
+        return
+    stored, table = chosen
+    mapped = mapping_step(stored, table, conn, journal)
+    if mapped is None:
+        return
+    mapping, legend = mapped
+    preview_key, preview = preview_step(stored, table, mapping, legend, conn, journal)
+    send_step(stored, preview_key, preview, mapping, legend, conn, journal)
+
+
+main()

@@ -1,0 +1,112 @@
+"""AppTest: the History page: the table, filters, CSV export and "Open in form"."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from streamlit.testing.v1 import AppTest
+from test_app_support import button
+
+from leadstream.client import Client
+from leadstream.form import EXAMPLE_LEAD
+from leadstream.lead import Lead
+from leadstream.settings import DEMO_KEY, Target
+from ui.state import get_journal, get_sandbox
+
+pytest_plugins = ("test_app_support",)
+
+LEADS = [
+    EXAMPLE_LEAD,
+    Lead(firstname="Ada", lastname="Byron", email="not-an-address", user_id="377310706",
+         cm_id="576846"),
+    Lead(firstname="Grace", lastname="Hopper", email="grace@example.com", user_id="377310000",
+         cm_id="576846"),
+]  # fmt: skip
+
+
+@pytest.fixture
+def history(app: AppTest) -> AppTest:
+    """Three leads really sent to the sandbox and journalled: delivered, INVALID EMAIL and
+    CANCELLED USER; then the History page."""
+    sandbox = get_sandbox()
+    with Client(url=sandbox.url, key=DEMO_KEY) as client:
+        for lead in LEADS:
+            get_journal().record_post(
+                source="form",
+                target=Target.sandbox(sandbox.url),
+                lead=lead,
+                delivery=client.post(lead),
+            )
+    return app.switch_page("pages/history.py").run()
+
+
+def _shown(at: AppTest) -> list[str]:
+    return list(at.dataframe[0].value["Name"])
+
+
+def test_every_lead_is_listed_newest_first(history: AppTest) -> None:
+    table = history.dataframe[0].value
+    assert list(table["Name"]) == ["Grace Hopper", "Ada Byron", "Jeff Sample"]
+    assert list(table["Code"]) == ["CANCELLED USER", "INVALID EMAIL", "SUCCESS"]
+    assert list(table["Outcome"]) == ["✖ rejected", "✖ rejected", "✔ delivered"]
+    assert table["Lead link"].iloc[2].startswith("https://www.phoneburner.com/ms/lead_redirect")
+    assert "3 leads: 2 rejected, 1 delivered" in [c.value for c in history.caption]
+
+
+@pytest.mark.parametrize(
+    ("search", "outcomes", "expected"),
+    [
+        ("hopper", [], ["Grace Hopper"]),
+        ("INVALID", [], ["Ada Byron"]),
+        ("", ["delivered"], ["Jeff Sample"]),
+        ("", ["rejected"], ["Grace Hopper", "Ada Byron"]),
+    ],
+)
+def test_filters(history: AppTest, search: str, outcomes: list[str], expected: list[str]) -> None:
+    history.text_input(key="keep.history.search").input(search).run()
+    history.multiselect(key="keep.history.outcomes").set_value(outcomes).run()
+    assert _shown(history) == expected
+
+
+def test_no_match_says_how_to_see_everything(history: AppTest) -> None:
+    history.text_input(key="keep.history.search").input("nobody-like-this").run()
+    assert not history.dataframe
+    assert any("clear them" in i.value for i in history.info)
+
+
+def test_csv_export_holds_the_filtered_leads(
+    history: AppTest, downloads: Callable[[Any], bytes]
+) -> None:
+    history.multiselect(key="keep.history.outcomes").set_value(["rejected"]).run()
+    data = downloads(history.get("download_button")[0])
+    assert data.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    assert [r["name"] for r in rows] == ["Grace Hopper", "Ada Byron"]
+    assert DEMO_KEY not in data.decode("utf-8-sig")
+
+
+def test_a_failed_lead_opens_in_the_form_to_fix_and_resend(history: AppTest) -> None:
+    picked = history.selectbox(key="keep.history.pick")
+    assert "Grace Hopper" in picked.format_func(picked.value)  # newest not delivered first
+    history.selectbox(key="keep.history.pick").set_value(2).run()  # Ada, INVALID EMAIL
+    button(history, "Open in form").click().run()
+
+    assert not history.exception
+    assert history.text_input(key="keep.form.firstname").value == "Ada"
+    assert history.text_input(key="keep.form.email").value == "not-an-address"
+    assert any("Opened from History" in i.value for i in history.info)
+    # AppTest would rerun the page last named by `switch_page` (History): name the form.
+    history.switch_page("pages/post_lead.py")
+    history.text_input(key="keep.form.email").input("ada@example.com").run()
+    button(history, "Send").click().run()
+    assert any("SUCCESS" in s.value for s in history.success)
+    assert get_journal().history()[0].name == "Ada Byron"
+
+
+def test_nothing_sent_yet_says_where_leads_come_from(app: AppTest) -> None:
+    app.switch_page("pages/history.py").run()
+    assert any("Nothing sent yet" in i.value for i in app.info)
