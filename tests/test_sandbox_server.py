@@ -612,3 +612,17 @@ def test_cli_print_account(tmp_path, capsys: pytest.CaptureFixture[str]) -> None
     path.write_text(mine.to_json(), encoding="utf-8")
     assert sandbox_main(["--account", str(path), "--print-account"]) == 0
     assert Account.from_json(capsys.readouterr().out) == mine
+
+
+def test_an_idle_keep_alive_connection_is_logged_as_normal(monkeypatch: pytest.MonkeyPatch) -> None:
+    from leadstream.sandbox import server as server_module
+
+    monkeypatch.setattr(server_module._Handler, "timeout", 0.2)
+    log = io.StringIO()
+    with (
+        SandboxServer(Account.demo(), log=log) as server,
+        socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock,
+    ):
+        assert sock.recv(1) == b""  # the server hangs up on the silent connection
+    assert "idle connection closed" in log.getvalue()
+    assert "malformed" not in log.getvalue()

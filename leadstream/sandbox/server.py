@@ -329,10 +329,14 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def log_error(self, format: str, *args: Any) -> None:
-        code = args[0] if args else "?"
-        self.server.sandbox._write_log(
-            f"{self.client_address[0]} malformed request refused: HTTP {code}"
-        )
+        # http.server calls this for an idle keep-alive connection timing out (normal: a
+        # client's pool keeps connections open) and for requests it refuses (`code %d, …`).
+        if format.startswith("Request timed out"):
+            message = "idle connection closed"
+        else:
+            code = args[0] if args else "?"
+            message = f"malformed request refused: HTTP {code}"
+        self.server.sandbox._write_log(f"{self.client_address[0]} {message}")
 
 
 _ROUTES: dict[str, _Route] = {
