@@ -29,10 +29,10 @@ from leadstream.journal import JOURNAL_FILENAME, Journal
 from leadstream.sandbox import Account, Faults, SandboxServer
 from leadstream.settings import DEMO_CM_ID, DEMO_KEY, DEMO_USER_ID
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tools"))
 
-from screenshots import CHROMIUM, CHROMIUM_ARGS, free_port, rerun, type_text, wait_idle  # noqa: E402
+from screenshots import free_port, rerun, type_text, wait_idle  # noqa: E402
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -40,16 +40,6 @@ COUNT = 300
 # 4 leads at a time (the page's default) × 40 ms an answer: about 100 leads a second, so the
 # kill lands in the middle of the run with leads on the wire.
 LATENCY_MS = 40
-
-
-@pytest.fixture
-def chromium() -> str:
-    if not Path(CHROMIUM).exists():
-        message = f"{CHROMIUM} is not installed; this browser test needs Debian's chromium."
-        if os.environ.get("LEADSTREAM_E2E") == "1":
-            pytest.fail(message + " (LEADSTREAM_E2E=1 requires it.)")
-        pytest.skip(message + " Set LEADSTREAM_E2E=1 to make this a failure.")
-    return CHROMIUM
 
 
 @contextlib.contextmanager
@@ -125,18 +115,13 @@ def run_info(home: Path) -> Any:
         return journal.run(1)
 
 
-def test_kill_9_midway_then_resume_from_the_page(tmp_path: Path, chromium: str) -> None:
-    from playwright.sync_api import expect, sync_playwright
+def test_kill_9_midway_then_resume_from_the_page(tmp_path: Path, browser: Any) -> None:
+    # `browser` is the session's Chromium (tests/e2e/conftest.py): one Playwright per process.
+    from playwright.sync_api import expect
 
     home = tmp_path / "home"
     faults = Faults(latency_ms=LATENCY_MS)
-    with (
-        SandboxServer(Account.demo(), faults=faults, log=None) as sandbox,
-        sync_playwright() as playwright,
-    ):
-        browser = playwright.chromium.launch(
-            executable_path=chromium, headless=True, args=CHROMIUM_ARGS
-        )
+    with SandboxServer(Account.demo(), faults=faults, log=None) as sandbox:
         with streamlit_app(home) as (process, url):
             page = open_app(browser, url, sandbox.url)
             page.get_by_test_id("stFileUploaderDropzoneInput").first.set_input_files(
@@ -167,7 +152,6 @@ def test_kill_9_midway_then_resume_from_the_page(tmp_path: Path, chromium: str) 
             wait_idle(page)
             expect(page.get_by_test_id("stException")).to_have_count(0)
             page.context.close()
-        browser.close()
         stored = sandbox.leads()
 
     with Journal(home / JOURNAL_FILENAME) as journal:
