@@ -101,7 +101,7 @@ table = pd.DataFrame(
             "Email": e.email,
             "Outcome": outcome_text(e.outcome),
             "Code": e.code,
-            "Lead link": e.lead_url or None,
+            "Lead link": e.lead_url or "",
             "Tries": e.attempts,
         }
         for e in entries

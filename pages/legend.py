@@ -82,7 +82,7 @@ def _read_paste() -> None:
     _load_rows(
         legend,
         message=f"Read {count} field{'s' if count != 1 else ''}. Check the types in the table "
-        "(dates and checkboxes are guessed from the names), then save.",
+        "(dates are guessed from the names; mark checkboxes yourself), then save.",
     )
 
 

@@ -5,8 +5,16 @@ drives it in headless Chromium (Debian's /usr/bin/chromium) and stops it again:
 
     python tools/screenshots.py [--out docs/screenshots]
 
-Post a lead is shown filled with the vendor document's example, sent once, with the preview
-open; History then has a lead in it.
+Each page is shown doing its job, all against the built-in sandbox:
+- post_lead.png: the vendor document's example lead, sent once, with the preview open;
+- legend.png: a pasted legend read into the table (types guessed), named and saved;
+- bulk_upload.png: a small CSV checked row by row (good rows, a bad email, a duplicate, one
+  without an email), before sending;
+- bulk_results.png: the same file after it was sent;
+- history.png: everything above plus a form lead refused for a cancelled user, picked under
+  "Fix and send again" so the page shows what went wrong and what to do.
+
+The test suite imports `running_app`, `wait_idle`, `rerun`, `type_text` and `shoot` from here.
 """
 
 from __future__ import annotations
@@ -14,6 +22,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -155,11 +164,136 @@ def shoot(page: Any, path: Path, width: int = 1440) -> None:
         "() => Math.max(...[...document.querySelectorAll('[data-testid=stMain], "
         "[data-testid=stSidebarContent]')].map(e => e.scrollHeight), 600)"
     )
-    page.set_viewport_size({"width": width, "height": min(int(height) + 40, 6000)})
+    size = {"width": width, "height": min(int(height) + 40, 6000)}
+    page.set_viewport_size(size)
+    # The last click's spot may now be over a table (its hover toolbar would show) or the
+    # sidebar (its collapse button would); the bottom right corner is empty margin.
+    page.mouse.move(size["width"] - 5, size["height"] - 5)
     page.evaluate("() => document.querySelector('[data-testid=stMain]')?.scrollTo(0, 0)")
     page.wait_for_timeout(400)  # let the layout settle at the new size
     page.screenshot(path=path)
     page.set_viewport_size({"width": width, "height": 1000})
+
+
+LEGEND = (
+    "custom_field[297989]=Reference #&\n"
+    "custom_field[195481]=Follow Up Date&\n"
+    "custom_field[300100]=Do Not Call&\n"
+    "custom_field[311200]=Birthday&"
+)
+LEGEND_NAME = "Web leads"
+ROW_HEIGHT = 35  # Streamlit's data editor draws rows and its header this tall
+CANCELLED_USER = "377310000"  # the sandbox's cancelled user: PhoneBurner refuses its leads
+LEADS_CSV = (
+    b"First Name,Last Name,Email,Phone,State,Zip,Follow Up Date\n"
+    b"Maria,Lopez,maria.lopez@example.com,(716) 293-2368,NY,14204,2025-07-01\n"
+    b"Tom,Becker,tom.becker@example.com,(702) 530-6954,NV,89101,2025-07-02\n"
+    b"Aisha,Khan,aisha.khan@example.com,(646) 362-7327,NY,10001,\n"
+    b"Liam,O'Neill,liam.oneill@example.com,(312) 555-0142,IL,60601,2025-07-03\n"
+    b"Chen,Wei,chen.wei@example,(415) 555-0199,CA,94103,\n"
+    b"Sara,Nilsen,,(206) 555-0123,WA,98101,\n"
+    b"Maria,Lopez,MARIA.LOPEZ@example.com,(716) 293-2368,NY,14204,\n"
+    b"Ben,Carter,ben.carter@example.com,(617) 555-0175,MA,02108,2025-07-04\n"
+)
+
+
+def _go(page: Any, title: str) -> None:
+    rerun(page, page.get_by_test_id("stSidebarNavLink").filter(has_text=title).first.click)
+
+
+def _click(page: Any, name: str) -> None:
+    rerun(page, page.get_by_role("button", name=name, exact=True).click)
+
+
+def _dismiss_toasts(page: Any, expect: Any) -> None:
+    """Close the toasts an earlier step left (they belong to that step's picture)."""
+    toasts = page.get_by_test_id("stToast")
+    for _ in range(toasts.count()):
+        toasts.first.get_by_role("button").first.click()
+    expect(toasts).to_have_count(0)
+
+
+def _choose_type(page: Any, expect: Any, row: int, label: str) -> None:
+    """Pick `label` in the Type cell of legend row `row` (from 0), as a person does: select the
+    row's Field ID cell, step right twice, open the select box, pick the option.
+
+    The grid is drawn on a canvas a moment after the script run that loads the rows; a click
+    before that selects nothing, so the steps are tried again after a short wait."""
+    grid = page.get_by_test_id("stDataFrame").first
+    grid.scroll_into_view_if_needed()
+    for _ in range(5):
+        page.wait_for_timeout(300)
+        box = grid.bounding_box()
+        assert box is not None
+        page.mouse.click(box["x"] + 70, box["y"] + ROW_HEIGHT * (row + 1) + ROW_HEIGHT / 2)
+        page.keyboard.press("ArrowRight")
+        page.keyboard.press("ArrowRight")
+        page.keyboard.press("Enter")
+        with contextlib.suppress(PlaywrightTimeout):
+            page.get_by_role("listbox").wait_for(timeout=2_000)
+            break
+        page.keyboard.press("Escape")
+    else:
+        raise RuntimeError("the legend table's type cell would not open")
+    rerun(page, page.get_by_role("option", name=label, exact=True).click)
+
+
+def post_lead(page: Any, expect: Any, out: Path) -> None:
+    _click(page, "Fill with example")
+    _click(page, "Send")
+    expect(page.get_by_text("SUCCESS", exact=True)).to_be_visible(timeout=20_000)
+    rerun(page, page.get_by_text("Preview", exact=True).click)
+    shoot(page, out / "post_lead.png")
+
+
+def legend(page: Any, expect: Any, out: Path) -> None:
+    _go(page, "Custom-field legend")
+    box = page.get_by_label("PhoneBurner's legend", exact=True)
+    box.fill(LEGEND)  # read by the button below, so no need to type it key by key
+    _click(page, "Read legend")
+    expect(page.get_by_text("Read 4 fields", exact=False)).to_be_visible()
+    _dismiss_toasts(page, expect)
+    # Dates are guessed from the names; a checkbox is set by hand, as the page asks.
+    _choose_type(page, expect, 2, "checkbox")
+    expect(page.get_by_text("1 checkbox", exact=False)).to_be_visible()
+    type_text(page, page.get_by_label("Legend name", exact=True), LEGEND_NAME)
+    _click(page, "Save legend")
+    expect(page.get_by_text(f"Saved the legend '{LEGEND_NAME}'", exact=False)).to_be_visible()
+    shoot(page, out / "legend.png")
+
+
+def bulk(page: Any, expect: Any, out: Path) -> None:
+    _go(page, "Bulk upload")
+    rerun(
+        page,
+        lambda: page.get_by_test_id("stFileUploaderDropzoneInput").first.set_input_files(
+            files=[{"name": "leads.csv", "mimeType": "text/csv", "buffer": LEADS_CSV}]
+        ),
+    )
+    expect(page.get_by_text("8 rows and 7 columns", exact=False)).to_be_visible()
+    _dismiss_toasts(page, expect)
+    expect(page.get_by_test_id("stMetric").filter(has_text="Invalid")).to_contain_text("1")
+    wait_idle(page)
+    shoot(page, out / "bulk_upload.png")
+    send = page.get_by_role("button", name=re.compile(r"^Send \d+ leads? to Built-in sandbox"))
+    rerun(page, send.click)
+    rerun(page, page.get_by_role("button", name=re.compile(r"^Yes, send \d+ leads?")).click)
+    expect(page.get_by_text(re.compile(r"Run #\d+ finished"))).to_be_visible(timeout=30_000)
+    wait_idle(page)
+    shoot(page, out / "bulk_results.png")
+
+
+def history(page: Any, expect: Any, out: Path) -> None:
+    _go(page, "Post a lead")
+    type_text(page, page.get_by_label("User ID", exact=True), CANCELLED_USER)
+    _click(page, "Send")
+    expect(page.get_by_text("CANCELLED USER", exact=False).first).to_be_visible(timeout=20_000)
+    _go(page, "History")
+    _dismiss_toasts(page, expect)
+    picked = page.get_by_role("combobox", name="Lead", exact=True)
+    expect(picked).to_have_value(re.compile("rejected CANCELLED USER"))
+    expect(page.get_by_test_id("stAlert").filter(has_text="CANCELLED USER")).to_be_visible()
+    shoot(page, out / "history.png")
 
 
 def main() -> int:
@@ -169,6 +303,7 @@ def main() -> int:
     from playwright.sync_api import expect, sync_playwright
 
     args.out.mkdir(parents=True, exist_ok=True)
+    steps = [post_lead, legend, bulk, history]
     with (
         tempfile.TemporaryDirectory() as tmp,
         running_app(Path(tmp)) as url,
@@ -176,27 +311,15 @@ def main() -> int:
     ):
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1440, "height": 1000})
+        page.set_default_timeout(15_000)
         page.goto(url)
         wait_idle(page)
-        rerun(page, page.get_by_role("button", name="Fill with example").click)
-        rerun(page, page.get_by_role("button", name="Send", exact=True).click)
-        expect(page.get_by_text("SUCCESS", exact=True)).to_be_visible(timeout=20_000)
-        rerun(page, page.get_by_text("Preview", exact=True).click)
-        shots = {"post_lead": None}
-        shoot(page, args.out / "post_lead.png")
-        for title, name in [
-            ("Custom-field legend", "legend"),
-            ("Bulk upload", "bulk_upload"),
-            ("History", "history"),
-        ]:
-            link = page.get_by_test_id("stSidebarNavLink").filter(has_text=title)
-            if link.count() == 0:
-                continue
-            rerun(page, link.first.click)
-            shoot(page, args.out / f"{name}.png")
-            shots[name] = None
+        for step in steps:
+            step(page, expect, args.out)
+            if page.get_by_test_id("stException").count():
+                raise RuntimeError(f"the app showed a traceback during {step.__name__}")
         browser.close()
-    for name in shots:
+    for name in ["post_lead", "legend", "bulk_upload", "bulk_results", "history"]:
         print(args.out / f"{name}.png")
     return 0
 
