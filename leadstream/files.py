@@ -43,6 +43,8 @@ _ENCODING_NAMES = {
     "utf-8": "UTF-8",
     "utf-8-sig": "UTF-8 (with byte-order mark)",
     "utf-16": "UTF-16 (Excel's “Unicode text”)",
+    "utf-16-le": "UTF-16 little-endian, without byte-order mark",
+    "utf-16-be": "UTF-16 big-endian, without byte-order mark",
     "cp1252": "Windows-1252 (Western European)",
     "latin-1": "Latin-1 (ISO-8859-1)",
 }
@@ -50,6 +52,21 @@ _TEXT_SUFFIXES = {".csv", ".tsv", ".tab", ".txt", ".text", ".dat", ""}
 _EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP_MAGIC = b"PK\x03\x04"
+# Other kinds of file that people pick by mistake or rename to .csv, by their first bytes. Most
+# hold NUL bytes and would be refused as binary anyway; naming the kind says what went wrong.
+_OTHER_KINDS = (
+    (b"%PDF-", "a PDF document"),
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF87a", "a GIF image"),
+    (b"GIF89a", "a GIF image"),
+    (b"\x1f\x8b", "a gzip-compressed file"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
+    (b"Rar!\x1a\x07", "a RAR archive"),
+    (b"PK\x05\x06", "an empty ZIP archive"),
+    (b"\x7fELF", "a program (ELF executable)"),
+    (b"SQLite format 3\x00", "an SQLite database"),
+)
 _HTML_START = re.compile(r"^\ufeff?\s*<(!doctype\s+html|html|head|body|table)\b", re.IGNORECASE)
 _SAVE_AS = (
     "Open it in Excel (or Google Sheets) and save it as .xlsx or CSV (UTF-8), then upload that."
@@ -110,6 +127,12 @@ def read_table(
             "workbook, which cannot be read here. Remove any password, then save it as .xlsx "
             "or as CSV (UTF-8) and upload that."
         )
+    for magic, kind in _OTHER_KINDS:
+        if data.startswith(magic):
+            raise FileReadError(
+                f"{name} is {kind}, not a spreadsheet: a binary file, perhaps a different kind "
+                "of file renamed to .csv. Upload the leads as a .xlsx workbook or a CSV file."
+            )
     if suffix == ".xls":
         raise FileReadError(f"{name} is an old-style Excel file (.xls). {_SAVE_AS}")
     if suffix in {".ods", ".numbers"}:
@@ -133,15 +156,21 @@ def _decode(data: bytes, name: str, encoding: str | None, notes: list[str]) -> t
     if encoding:
         try:
             codecs.lookup(encoding)
+            text = data.decode(encoding)
         except LookupError:
+            # Also `rot13`, `base64` and the like: codecs that exist but do not make text.
             raise FileReadError(f"{encoding!r} is not a known text encoding.") from None
-        try:
-            return data.decode(encoding), encoding
         except UnicodeDecodeError as error:
             raise FileReadError(
                 f"{name} is not valid {encoding} text (byte {error.start:,} cannot be read). "
                 "Choose another encoding, or let it be detected."
             ) from None
+        except (UnicodeError, ValueError):  # `idna`, `punycode`: no byte position to name
+            raise FileReadError(
+                f"{name} is not valid {encoding} text. Choose another encoding, or let it be "
+                "detected."
+            ) from None
+        return text, encoding
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
             text = data.decode("utf-16")
@@ -152,7 +181,11 @@ def _decode(data: bytes, name: str, encoding: str | None, notes: list[str]) -> t
         notes.append(f"Read as {_ENCODING_NAMES['utf-16']}.")
         return text, "utf-16"
     if b"\x00" in data[:65536]:
-        raise _binary(name)
+        found = _bomless_utf16(data)
+        if found is None:
+            raise _binary(name)
+        notes.append(f"Read as {_ENCODING_NAMES[found[1]]}.")
+        return found
     if data.startswith(codecs.BOM_UTF8):
         try:
             return data.decode("utf-8-sig"), "utf-8-sig"
@@ -181,6 +214,29 @@ def _decode(data: bytes, name: str, encoding: str | None, notes: list[str]) -> t
         "If accented letters look wrong, choose the encoding by hand."
     )
     return text, guessed
+
+
+def _bomless_utf16(data: bytes) -> tuple[str, str] | None:
+    """The text and its encoding when `data` is UTF-16 saved without a byte-order mark: text in
+    Latin letters then has a NUL in every high byte and almost none in the low ones."""
+    if len(data) % 2:
+        return None
+    sample = data[:65536]
+    half = len(sample) // 2
+    even, odd = sample[0::2].count(0), sample[1::2].count(0)
+    if odd >= 0.6 * half and even <= 0.05 * half:
+        encoding = "utf-16-le"
+    elif even >= 0.6 * half and odd <= 0.05 * half:
+        encoding = "utf-16-be"
+    else:
+        return None
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError:
+        return None
+    if "\x00" in text or _looks_binary(text):
+        return None
+    return text, encoding
 
 
 def _mostly_utf8(data: bytes) -> tuple[str, int] | None:
@@ -297,7 +353,7 @@ def _read_zip(data: bytes, name: str, *, sheet: str | None) -> Table:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = archive.namelist()
-    except (zipfile.BadZipFile, OSError, ValueError):
+    except Exception:  # BadZipFile, and NotImplementedError for a damaged version field, EOFError…
         raise FileReadError(
             f"{name} looks like an Excel workbook but is damaged (perhaps not fully downloaded). "
             f"{_SAVE_AS}"
@@ -329,6 +385,10 @@ def _read_xlsx(data: bytes, name: str, sheet: str | None) -> Table:
         ) from None
     try:
         names = tuple(workbook.sheetnames)
+        if not names:  # a damaged workbook.xml can list no sheet at all
+            raise FileReadError(
+                f"{name} is an Excel workbook without any sheet; it may be damaged. {_SAVE_AS}"
+            )
         notes: list[str] = []
         if sheet is not None:
             if sheet not in names:
@@ -338,10 +398,17 @@ def _read_xlsx(data: bytes, name: str, sheet: str | None) -> Table:
                     + "."
                 )
             chosen = sheet
+            if not hasattr(workbook[chosen], "iter_rows"):
+                raise FileReadError(
+                    f"The sheet {sheet!r} of {name} is a chart, not a table of cells. Choose "
+                    "another sheet."
+                )
             rows, first_row = _sheet_rows(workbook[chosen], name)
         else:
             chosen, rows, first_row = names[0], [], 1
             for candidate in names:
+                if not hasattr(workbook[candidate], "iter_rows"):
+                    continue  # a chart sheet: it has no cells
                 rows, first_row = _sheet_rows(workbook[candidate], name)
                 if rows:
                     chosen = candidate
@@ -510,12 +577,16 @@ def _unique_headers(header: Sequence[str]) -> list[str]:
     """Header names with whitespace tidied, blanks named “Column N”, repeats numbered “(2)”."""
     names: list[str] = []
     seen: set[str] = set()
+    # The next number to try for each repeated name: a header row of 10,000 copies of the same
+    # name would otherwise try 2, 3, 4… afresh for every copy (50 million tries).
+    next_suffix: dict[str, int] = {}
     for position, raw in enumerate(header, start=1):
         candidate = " ".join(raw.replace("\ufeff", "").split()) or f"Column {position}"
-        if candidate.casefold() in seen:
-            suffix = 2
+        if (folded := candidate.casefold()) in seen:
+            suffix = next_suffix.get(folded, 2)
             while f"{candidate} ({suffix})".casefold() in seen:
                 suffix += 1
+            next_suffix[folded] = suffix + 1
             candidate = f"{candidate} ({suffix})"
         seen.add(candidate.casefold())
         names.append(candidate)

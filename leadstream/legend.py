@@ -219,7 +219,9 @@ def _first_line(text: str) -> str:
 
 
 # PhoneBurner writes `custom_field[195481]=Follow Up Date&`; people add spaces.
-_CF_START = re.compile(r"custom_field\s*\[\s*(?P<id>[^\]\[]*?)\s*\]\s*=", re.IGNORECASE)
+# The ID is taken with the spaces around it (they are stripped later): `\s*` on both sides of a
+# lazy ID made a bracket left open take cubic time (2,000 spaces after `custom_field[`: 10 s).
+_CF_START = re.compile(r"custom_field\s*\[(?P<id>[^\]\[]*)\]\s*=", re.IGNORECASE)
 # The other parameters of put_contact: a legend copied with them, or a pasted example URL,
 # carries them between the custom fields. They are not custom fields and are skipped.
 _STANDARD_PARAMS = (
@@ -383,6 +385,14 @@ def _parse_json(text: str) -> Legend:
                 "or paste it as CSV id,name,type."
             ]
         ) from e
+    except (ValueError, RecursionError):
+        # A number of thousands of digits (ValueError) or brackets nested thousands deep.
+        raise LegendError(
+            [
+                "this JSON holds a number too long or lists nested too deeply to be a legend. "
+                "Export the legend again, or paste it as CSV id,name,type."
+            ]
+        ) from None
     name: object = ""
     cm_id: object = ""
     items: object = data
@@ -422,6 +432,10 @@ def _parse_json(text: str) -> Legend:
 
 
 _ID = re.compile(r"[0-9]+")
+# Far beyond any real ID or name, and far below what a CSV export can carry (131,072 characters
+# a cell), so that every legend read can be saved and read back.
+_MAX_ID_DIGITS = 50
+_MAX_NAME_CHARS = 500
 
 
 def _build(
@@ -450,6 +464,12 @@ def _build(
                 f"the field ID {_short(field_id)!r} is not a number. Copy the digits between "
                 "the brackets of custom_field[...] from PhoneBurner's legend."
             )
+        elif len(field_id) > _MAX_ID_DIGITS:
+            problem(
+                f"the field ID {_short(field_id)!r} has {len(field_id):,} digits; PhoneBurner's "
+                "IDs have a handful. Copy the digits between the brackets of custom_field[...] "
+                "again."
+            )
         elif field_id in seen:
             problem(
                 f"field ID {field_id} is listed twice (also on {seen[field_id]}). Keep only one "
@@ -460,6 +480,12 @@ def _build(
         if not field_name:
             problem(
                 f"field {field_id or '(no ID)'} has no name. Type its name as PhoneBurner shows it."
+            )
+        elif len(field_name) > _MAX_NAME_CHARS:
+            problem(
+                f"the name of field {_short(field_id) or '(no ID)'} is {len(field_name):,} "
+                "characters long; a field's name is a few words. Check that the field ends with "
+                "& (or its line with the next field) and that nothing else was pasted into it."
             )
         field_type = guess_type(field_name)
         if entry.type is not None and entry.type.strip():
@@ -641,7 +667,14 @@ def _to_date(value: object) -> date:
     return _parse_date_text(str(value).strip(), value)
 
 
+# No way of writing a date takes more; a longer text is not one, and is not searched (the time
+# pattern below takes quadratic time on long runs of spaces and commas).
+_MAX_DATE_CHARS = 100
+
+
 def _parse_date_text(text: str, value: object) -> date:
+    if len(text) > _MAX_DATE_CHARS:
+        raise _date_error(value, "is too long to be a date")
     if ":" in text:
         text = _TIME_SUFFIX.sub("", text).strip()
     if m := _US_DATE.fullmatch(text):

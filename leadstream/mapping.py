@@ -67,6 +67,21 @@ class MappingError(ValueError):
     """A mapping that cannot be used; the message names the column or target and what to do."""
 
 
+_SHOWN_CHARS = 60
+
+
+def _shown(text: object) -> str:
+    """A header or target for a message, shortened when long: a header of 32,767 characters
+    must not make a message as long, once for every row with a problem in that column."""
+    text = str(text)
+    return text if len(text) <= _SHOWN_CHARS else text[: _SHOWN_CHARS - 1] + "…"
+
+
+def _quoted(value: object) -> str:
+    """`value` as Python writes it (`'Email'`, `['x']`), shortened like `_shown`."""
+    return repr(_shown(value)) if isinstance(value, str) else _shown(repr(value))
+
+
 # --- Targets -------------------------------------------------------------------------------------
 
 
@@ -78,7 +93,7 @@ def normalize_target(target: str | None) -> str | None:
     if target is None:
         return None
     if not isinstance(target, str):
-        raise MappingError(f"{target!r} is not a target; targets are text such as 'email'.")
+        raise MappingError(f"{_quoted(target)} is not a target; targets are text such as 'email'.")
     cleaned = target.strip()
     if cleaned.lower() in _IGNORE_WORDS:
         return None
@@ -90,10 +105,14 @@ def normalize_target(target: str | None) -> str | None:
     if match := _CUSTOM_HEADER.match(cleaned):
         return f"custom_field[{match.group('id')}]"
     if lowered.startswith(PHONE_PREFIX):
+        kind = cleaned[len(PHONE_PREFIX) :]
         try:
-            phone_type = PhoneType.parse(cleaned[len(PHONE_PREFIX) :])
-        except ValueError as error:
-            raise MappingError(f"{target!r}: {error}") from None
+            phone_type = PhoneType.parse(kind)
+        except ValueError:
+            choices = ", ".join(f"{t.value} or {t.label}" for t in PhoneType)
+            raise MappingError(
+                f"{_quoted(target)}: {_quoted(kind)} is not a phone type; use {choices}."
+            ) from None
         return PHONE_PREFIX + phone_type.name.lower()
     if lowered == "key":
         raise MappingError(
@@ -101,7 +120,7 @@ def normalize_target(target: str | None) -> str | None:
         )
     known = ", ".join(_FIELDS)
     raise MappingError(
-        f"{target!r} is not a target. Use one of {known}, custom_field[ID], "
+        f"{_quoted(target)} is not a target. Use one of {known}, custom_field[ID], "
         "phone:home|work|mobile|fax|other, tags, or null to ignore the column."
     )
 
@@ -205,6 +224,12 @@ class ColumnMapping:
                 f"The mapping file is not valid JSON (line {error.lineno}, column {error.colno}: "
                 f"{error.msg}). Save the mapping again from the app."
             ) from None
+        except (ValueError, RecursionError):
+            # A number of thousands of digits (ValueError) or brackets nested thousands deep.
+            raise MappingError(
+                "The mapping file holds a number too long or lists nested too deeply to be a "
+                "mapping. Save the mapping again from the app."
+            ) from None
         if not isinstance(document, dict) or not isinstance(document.get("columns", {}), dict):
             raise MappingError(
                 'A mapping file holds {"columns": {"Header": "target", …}, "constants": {…}}.'
@@ -212,7 +237,7 @@ class ColumnMapping:
         version = document.get("version", MAPPING_VERSION)
         if version != MAPPING_VERSION:
             raise MappingError(
-                f"This mapping file is version {version!r}; this app reads version "
+                f"This mapping file is version {_quoted(version)}; this app reads version "
                 f"{MAPPING_VERSION}. Save the mapping again from this app."
             )
         unknown = set(document) - {"version", "columns", "constants"}
@@ -226,7 +251,7 @@ class ColumnMapping:
             try:
                 columns[str(header)] = normalize_target(target)
             except MappingError as error:
-                raise MappingError(f"Column {header!r}: {error}") from None
+                raise MappingError(f"Column {_quoted(header)}: {error}") from None
         raw_constants = document.get("constants", {})
         if not isinstance(raw_constants, dict):
             raise MappingError('"constants" must map targets to values, e.g. {"cm_id": "576846"}.')
@@ -235,11 +260,13 @@ class ColumnMapping:
             try:
                 canonical = normalize_target(target)
             except MappingError as error:
-                raise MappingError(f"Constant {target!r}: {error}") from None
+                raise MappingError(f"Constant {_quoted(target)}: {error}") from None
             if canonical is None:
                 continue
             if not isinstance(value, str | int) or isinstance(value, bool):
-                raise MappingError(f"Constant {target!r} must be text, not {value!r}.")
+                raise MappingError(
+                    f"Constant {_quoted(target)} must be text, not {_quoted(value)}."
+                )
             if str(value).strip():
                 constants[canonical] = str(value).strip()
         return cls(columns, constants)
@@ -257,21 +284,21 @@ class ColumnMapping:
                 found.append(
                     _problem(
                         header,
-                        f"The mapping uses column “{header}”, which this file does not have. "
-                        "Map another column or choose the matching file.",
+                        f"The mapping uses column “{_shown(header)}”, which this file does not "
+                        "have. Map another column or choose the matching file.",
                     )
                 )
                 continue
             try:
                 canonical = normalize_target(target)
             except MappingError as error:
-                found.append(_problem(header, f"Column “{header}”: {error}"))
+                found.append(_problem(header, f"Column “{_shown(header)}”: {error}"))
                 continue
             if canonical is not None:
                 by_target.setdefault(canonical, []).append(header)
         for target, headers in by_target.items():
             if len(headers) > 1 and not _repeatable(target):
-                listed = ", ".join(f"“{h}”" for h in headers)
+                listed = ", ".join(f"“{_shown(h)}”" for h in headers)
                 found.append(
                     _problem(
                         target,
@@ -279,12 +306,16 @@ class ColumnMapping:
                         f"({listed}); a lead has only one. Set all but one to ignore.",
                     )
                 )
+        constant_targets: set[str] = set()
         for target in self.constants:
             try:
-                normalize_target(target)
+                canonical = normalize_target(target)
             except MappingError as error:
-                found.append(_problem(target, f"Value for every row: {error}"))
-        targets = set(by_target) | set(self.constants)
+                found.append(_problem(str(target), f"Value for every row: {error}"))
+                continue
+            if canonical is not None:  # `CM_ID` written by hand still gives cm_id
+                constant_targets.add(canonical)
+        targets = set(by_target) | constant_targets
         if legend is not None and legend.fields:
             known = {f.id for f in legend.fields}
             for target in sorted(targets):
@@ -486,7 +517,10 @@ def _plan(names: Sequence[str], mapping: ColumnMapping) -> _Plan:
     position = {name: i for i, name in enumerate(names)}
     plan = _Plan([], [], [], [], {})
     for header, target in mapping.columns.items():
-        canonical = normalize_target(target)
+        try:
+            canonical = normalize_target(target)
+        except MappingError as error:
+            raise MappingError(f"Column {_quoted(header)}: {error}") from None
         if canonical is None or header not in position:
             continue  # ColumnMapping.problems reports missing columns
         at = position[header]
@@ -551,7 +585,16 @@ def prepare_rows(
         (cid, at, legend_fields.get(cid), plan.headers.get(f"custom_field[{cid}]"))
         for cid, at in plan.customs
     ]
-    constants = {t: v for t, v in mapping.constants.items() if normalize_target(t) is not None}
+    # Keys as `with_constant` and `from_json` write them; a mapping built by hand may say
+    # `CM_ID` or `phone:cell`, which would otherwise be dropped or fail to look up.
+    constants: dict[str, str] = {}
+    for raw_target, value in mapping.constants.items():
+        try:
+            target = normalize_target(raw_target)
+        except MappingError as error:
+            raise MappingError(f"Value for every row {_quoted(raw_target)}: {error}") from None
+        if target is not None:
+            constants.setdefault(target, value)
     constant_scalars = [(t, v) for t, v in constants.items() if t in _FIELDS]
     constant_customs = [
         (cid, v, legend_fields.get(cid), None)
@@ -597,7 +640,7 @@ def prepare_rows(
                     formatted[cache_key] = result
                 value, error_text = result
                 if error_text is not None:
-                    column = f", column “{header}”" if header else ""
+                    column = f", column “{_shown(header)}”" if header else ""
                     own.append(
                         _problem(
                             f"custom_field[{custom_id}]",
@@ -632,7 +675,7 @@ def prepare_rows(
                 if problem.field in reported:
                     continue  # already said, with the column's name, by the formatting step
                 header = _header_of(problem.field, plan.headers, phone_headers)
-                column = f", column “{header}”" if header else ""
+                column = f", column “{_shown(header)}”" if header else ""
                 problems.append(
                     Problem(
                         field=problem.field,

@@ -174,6 +174,17 @@ _MAX_DESCRIBED = 64 * 1024
 _TAG = re.compile(r"<[^<>]*>")
 _TITLE_OPEN = re.compile(r"<title\b[^<>]*>", re.IGNORECASE)
 _TITLE_CLOSE = re.compile(r"</title\s*>", re.IGNORECASE)
+# Control characters (a terminal escape such as ESC[2J, a NUL) and the invisible marks that
+# reverse the direction of text: a reason is shown in the terminal, the app and the journal, and
+# a hostile or broken server must not be able to repaint the terminal or disguise the text.
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# A lead's link is offered as a link to click: only a plain http(s) address is one.
+_LEAD_URL = re.compile(r"https?://[!-~]+", re.IGNORECASE)
+
+
+def _clean(text: str) -> str:
+    """`text` on one line, without control characters, runs of whitespace made one space."""
+    return " ".join(_UNSAFE.sub(" ", text).split())
 
 
 def _unexpected(code: Code, reason: str, status: int, body: str) -> PostResult:
@@ -198,9 +209,8 @@ def _describe_page(body: str) -> str:
         closing = _TITLE_CLOSE.search(body, opening.end())
         if closing is not None:
             text = body[opening.end() : closing.start()]
-    text = _TAG.sub(" ", text)
-    text = " ".join(html.unescape(text).split())
-    return text[:80] or "an empty answer"
+    text = _clean(html.unescape(_TAG.sub(" ", text)))
+    return text[:80].rstrip() or "an empty answer"
 
 
 def parse_response(body: str, status: int = 200) -> PostResult:
@@ -214,7 +224,8 @@ def parse_response(body: str, status: int = 200) -> PostResult:
     if not 200 <= status < 300:
         return _unexpected(Code.UNREADABLE_ANSWER, f"HTTP {status}", status, body)
     head, bar, tail = text.partition("|")
-    outcome = head.strip().upper()
+    # ASCII only: "ſuccess".upper() is "SUCCESS", and a garbled answer must never read as one.
+    outcome = head.strip().upper() if head.isascii() else ""
     if not bar or outcome not in ("SUCCESS", "FAILURE", "ERROR"):
         return _unexpected(
             Code.UNREADABLE_ANSWER, f"Unreadable answer: {_describe_page(text)}", status, body
@@ -227,13 +238,14 @@ def parse_response(body: str, status: int = 200) -> PostResult:
             ok=True,
             outcome="SUCCESS",
             reason="",
-            lead_url=url or None,
+            # Anything else (`javascript:…`, text with control characters) is no link to offer.
+            lead_url=url if _LEAD_URL.fullmatch(url) else None,
             help=Code.SUCCESS.help,
             code=Code.SUCCESS,
             status=status,
             body=body[:_MAX_BODY],
         )
-    reason = " ".join(tail.split())
+    reason = _clean(tail)
     code = Code.for_reason(reason)
     return PostResult(
         ok=False,

@@ -68,6 +68,15 @@ class Checked:
         return not any(p.level == "error" for p in self.problems)
 
 
+_SHOWN_CHARS = 60
+
+
+def _shown(text: str) -> str:
+    """`text` quoted for a message, shortened when long: a cell of 32,767 characters must not
+    make a message as long, once for every row of its column."""
+    return repr(text if len(text) <= _SHOWN_CHARS else text[: _SHOWN_CHARS - 1] + "…")
+
+
 _LABELS = {spec.name: spec.label for spec in LEAD_FIELDS}
 _ADDITIONAL = re.compile(r"additional_phones\[(\d+)\]")
 
@@ -121,7 +130,8 @@ def check_email(value: str) -> tuple[str, Problem | None]:
     except email_validator.EmailNotValidError as e:
         return text, Problem(
             "email",
-            f"Email {text!r} is not a valid address. {e} Correct it, or leave the email empty.",
+            f"Email {_shown(text)} is not a valid address. {e} Correct it, or leave the email "
+            "empty.",
         )
     # Keep the domain the way it was typed: Punycode stays Punycode, Unicode stays Unicode.
     normalised = (
@@ -130,7 +140,7 @@ def check_email(value: str) -> tuple[str, Problem | None]:
     if checked.smtputf8:
         return normalised, Problem(
             "email",
-            f"Email {text!r} has characters beyond plain English letters before the @; many "
+            f"Email {_shown(text)} has characters beyond plain English letters before the @; many "
             "systems, possibly PhoneBurner, refuse such addresses. Check it with the lead.",
             "warning",
         )
@@ -195,8 +205,8 @@ def _check_phone(text: str, region: str, field: str) -> tuple[str, Problem | Non
 def _phone_problem(text: str, field: str, detail: str) -> Problem:
     return Problem(
         field,
-        f"{_label(field)} {text!r} is not a valid phone number{detail}. Write it with the area "
-        "code, e.g. (716) 293-2368; a number in another country starts with + and the country "
+        f"{_label(field)} {_shown(text)} is not a valid phone number{detail}. Write it with the "
+        "area code, e.g. (716) 293-2368; a number in another country starts with + and the country "
         "code, e.g. +44 20 7946 0958.",
     )
 
@@ -274,16 +284,18 @@ def _check_state(text: str) -> tuple[str, Problem | None]:
         return code, None
     return text, Problem(
         "state",
-        f"State {text!r} is not a US state or territory; it will be sent as typed. For a US "
+        f"State {_shown(text)} is not a US state or territory; it will be sent as typed. For a US "
         "lead use the 2-letter code, e.g. NY; for a lead abroad fill in Country.",
         "warning",
     )
 
 
-_ZIP5 = re.compile(r"\d{5}")
-_ZIP9 = re.compile(r"(\d{5})\s*-?\s*(\d{4})")
-_DIGITS = re.compile(r"\d+")
-_FLOAT_ARTEFACT = re.compile(r"(\d+)\.0+")  # 14204.0: a ZIP read as a number
+# ASCII digits only: `\d` also takes Arabic-Indic and full-width digits (１４２０４), which would
+# be sent as they are. Those are turned into ASCII digits first.
+_ZIP5 = re.compile(r"[0-9]{5}")
+_ZIP9 = re.compile(r"([0-9]{5})\s*-?\s*([0-9]{4})")
+_DIGITS = re.compile(r"[0-9]+")
+_FLOAT_ARTEFACT = re.compile(r"([0-9]+)\.0+")  # 14204.0: a ZIP read as a number
 
 
 def check_zip(value: str, *, country: str = "", region: str = "US") -> tuple[str, Problem | None]:
@@ -301,6 +313,12 @@ def check_zip(value: str, *, country: str = "", region: str = "US") -> tuple[str
 
 @lru_cache(maxsize=4096)
 def _check_zip(text: str) -> tuple[str, Problem | None]:
+    if not text.isascii():
+        digits = "".join(str(int(ch)) if ch.isdecimal() else ch for ch in text)
+        if digits != text:
+            normalised, problem = _check_zip(digits)
+            if problem is None:
+                return normalised, None
     if m := _FLOAT_ARTEFACT.fullmatch(text):
         text = m[1]
     if _ZIP5.fullmatch(text):
@@ -310,18 +328,18 @@ def _check_zip(text: str) -> tuple[str, Problem | None]:
     if _DIGITS.fullmatch(text) and len(text) == 8:
         suggestion = f"0{text[:4]}-{text[4:]}"
         return text, _zip_warning(
-            f"ZIP code {text!r} has 8 digits; a ZIP+4 has 9. If a spreadsheet dropped a leading "
-            f"zero, it is {suggestion}: correct it in the file."
+            f"ZIP code {_shown(text)} has 8 digits; a ZIP+4 has 9. If a spreadsheet dropped a "
+            f"leading zero, it is {suggestion}: correct it in the file."
         )
     if _DIGITS.fullmatch(text) and len(text) < 5:
         suggestion = text.zfill(5)
         return text, _zip_warning(
-            f"ZIP code {text!r} has {len(text)} digits; US ZIP codes have 5. If a spreadsheet "
-            f"dropped leading zeros, it is {suggestion}: correct it in the file (format the "
-            "column as text so the zeros stay)."
+            f"ZIP code {_shown(text)} has {len(text)} digits; US ZIP codes have 5. If a "
+            f"spreadsheet dropped leading zeros, it is {suggestion}: correct it in the file "
+            "(format the column as text so the zeros stay)."
         )
     return text, _zip_warning(
-        f"ZIP code {text!r} does not look like a US ZIP code (5 digits, or ZIP+4 like "
+        f"ZIP code {_shown(text)} does not look like a US ZIP code (5 digits, or ZIP+4 like "
         "14204-1234). If the lead is outside the US, fill in Country."
     )
 
@@ -384,7 +402,7 @@ def validate_lead(lead: Lead, *, legend: Legend | None = None, region: str = "US
             problems.append(
                 Problem(
                     name,
-                    f"{label} {value!r} should be digits only ({_SETTINGS_HINT[name]}); "
+                    f"{label} {_shown(value)} should be digits only ({_SETTINGS_HINT[name]}); "
                     "PhoneBurner will likely refuse it. Check the Connection settings.",
                     "warning",
                 )
@@ -440,7 +458,7 @@ def _check_custom_fields(
             problems.append(
                 Problem(
                     wire,
-                    f"Custom field ID {field_id!r} is not a number. Use the digits of "
+                    f"Custom field ID {_shown(field_id)} is not a number. Use the digits of "
                     "custom_field[...] in PhoneBurner's legend, e.g. 195481.",
                 )
             )
