@@ -103,7 +103,11 @@ DELIMITER_CHOICES: tuple[tuple[str, str], ...] = (
     ("\t", "Tab"),
     ("|", "Vertical bar ( | )"),
 )
-_ENCODING_NAMES = {code: label for code, label in ENCODING_CHOICES if code != AUTO}
+_ENCODING_NAMES = {code: label for code, label in ENCODING_CHOICES if code != AUTO} | {
+    # Detected for files saved without a byte-order mark; not offered as choices.
+    "utf-16-le": "UTF-16 (little-endian, no byte-order mark)",
+    "utf-16-be": "UTF-16 (big-endian, no byte-order mark)",
+}
 _DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "vertical bar"}
 
 

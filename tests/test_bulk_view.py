@@ -402,3 +402,16 @@ def test_results_view_orders_and_filters() -> None:
     styled = view.coloured(shown, "outcome").to_html()
     assert "background-color: #e3f4e8" in styled  # delivered, green
     assert "background-color: #fde3e1" in styled  # rejected, red
+
+
+@pytest.mark.parametrize(
+    ("text_bytes", "shown"),
+    [
+        ("Name,Email\nJosé,j@x.com\n".encode("utf-16-le"), "UTF-16 (little-endian"),
+        ("Name,Email\nJosé,j@x.com\n".encode("utf-16-be"), "UTF-16 (big-endian"),
+        ("Name,Email\nJosé,j@x.com\n".encode("cp1252"), "Windows-1252"),
+    ],
+)
+def test_the_detected_encoding_is_named_for_people(text_bytes: bytes, shown: str) -> None:
+    table = read_table(text_bytes, "leads.csv")
+    assert shown in view.encoding_label(view.AUTO, table.encoding)
