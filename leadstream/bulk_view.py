@@ -71,6 +71,7 @@ __all__ = [
     "results_view",
     "resume_label",
     "routing_counts",
+    "routing_problem",
     "row_problems",
     "sample_values",
     "stem",
@@ -609,6 +610,25 @@ def routing_counts(rows: Iterable[RowPlan]) -> list[tuple[str, str, int]]:
     """(cm_id, user_id, rows) for the rows that will be sent, most rows first: where they go."""
     counts = Counter((r.row.lead.cm_id, r.row.lead.user_id) for r in rows if r.will_send)
     return [(cm, user, n) for (cm, user), n in counts.most_common()]
+
+
+def routing_problem(preview: Preview) -> str:
+    """Why the rows that will be sent cannot go as they are (no cm_id or no user ID, which
+    PhoneBurner refuses); empty when every such row has both."""
+    rows = [r for r in preview.rows if r.will_send]
+    no_cm = sum(1 for r in rows if not r.row.lead.cm_id)
+    no_user = sum(1 for r in rows if not r.row.lead.user_id)
+    parts: list[str] = []
+    if no_cm:
+        parts.append(f"{no_cm:,} rows have no LeadStream ID (cm_id)")
+    if no_user:
+        parts.append(f"{no_user:,} rows have no user ID")
+    if not parts:
+        return ""
+    return (
+        " and ".join(parts) + ": PhoneBurner refuses such leads. Fill in the values for every "
+        "row in step 2 (or the defaults in the sidebar), or map a column to them."
+    )
 
 
 # --- Sending and results -----------------------------------------------------------------------

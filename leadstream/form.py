@@ -14,7 +14,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import NamedTuple
 
-from leadstream.lead import LEAD_FIELDS, Lead, Phone, PhoneType
+from leadstream.lead import LEAD_FIELDS, STANDARD_FIELDS, Lead, Phone, PhoneType
 from leadstream.legend import (
     FieldType,
     Legend,
@@ -36,7 +36,9 @@ __all__ = [
     "ReceivedRow",
     "compare_fields",
     "form_from_lead",
+    "is_blank",
     "lead_from_form",
+    "pick_legend",
     "received_rows",
     "sample_lead",
 ]
@@ -216,6 +218,30 @@ def form_from_lead(
         custom[field_id] = _typed_custom(spec.type, text) if spec else text
     phones = tuple(PhoneRow(p.number, p.type, p.label) for p in lead.additional_phones)
     return FormValues(fields=fields, custom=custom, phones=phones, tags=tuple(lead.tags))
+
+
+def is_blank(values: FormValues) -> bool:
+    """True when no standard field (name, email, phone, address…) has anything typed: such a
+    lead is not sent."""
+    return not any(values.fields.get(s.name, "").strip() for s in STANDARD_FIELDS)
+
+
+def pick_legend(lead: Lead, legends: Sequence[Legend], *, default_cm_id: str = "") -> str | None:
+    """The name of the saved legend that fits `lead` best: same cm_id (the lead's, else
+    `default_cm_id`) and listing all its custom fields, then any listing them, then any with the
+    same cm_id; None when none fits."""
+    ids = set(lead.custom_fields)
+    cm_id = lead.cm_id or default_cm_id
+    for legend in legends:
+        if legend.cm_id == cm_id and ids <= {f.id for f in legend.fields}:
+            return legend.name
+    for legend in legends:
+        if ids and ids <= {f.id for f in legend.fields}:
+            return legend.name
+    for legend in legends:
+        if legend.cm_id == cm_id:
+            return legend.name
+    return None
 
 
 # ---------------------------------------------------------------------------------------------

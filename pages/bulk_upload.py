@@ -715,23 +715,6 @@ def preview_step(
 # ---------------------------------------------------------------------------- 4. send
 
 
-def _routing_problem(preview: view.Preview) -> str:
-    rows = [r for r in preview.rows if r.will_send]
-    no_cm = sum(1 for r in rows if not r.row.lead.cm_id)
-    no_user = sum(1 for r in rows if not r.row.lead.user_id)
-    parts = []
-    if no_cm:
-        parts.append(f"{no_cm:,} rows have no LeadStream ID (cm_id)")
-    if no_user:
-        parts.append(f"{no_user:,} rows have no user ID")
-    if not parts:
-        return ""
-    return (
-        " and ".join(parts) + ": PhoneBurner refuses such leads. Fill in the values for every "
-        "row in step 2 (or the defaults in the sidebar), or map a column to them."
-    )
-
-
 def send_step(
     stored: StoredFile,
     preview_key: tuple[Any, ...],
@@ -775,7 +758,7 @@ def send_step(
         blocked = conn.problem
     elif counts.to_send == 0:
         blocked = "No row will be sent: every row is invalid, a duplicate or held back."
-    elif routing := _routing_problem(preview):
+    elif routing := view.routing_problem(preview):
         blocked = routing
     if blocked:
         st.error(blocked, icon=":material/back_hand:")

@@ -19,7 +19,9 @@ from leadstream.form import (
     FormValues,
     PhoneRow,
     form_from_lead,
+    is_blank,
     lead_from_form,
+    pick_legend,
     received_rows,
 )
 from leadstream.lead import LEAD_FIELDS, STANDARD_FIELDS, Lead, PhoneType
@@ -148,28 +150,14 @@ def _request_send() -> None:
     state[SEND_REQUEST] = True
 
 
-def _pick_legend(lead: Lead, legends: list[Legend]) -> str | None:
-    """The saved legend that fits `lead` best: same cm_id first, then one listing its fields."""
-    ids = set(lead.custom_fields)
-    cm_id = lead.cm_id or ui.connection().cm_id
-    for legend in legends:
-        if legend.cm_id == cm_id and ids <= {f.id for f in legend.fields}:
-            return legend.name
-    for legend in legends:
-        if ids and ids <= {f.id for f in legend.fields}:
-            return legend.name
-    for legend in legends:
-        if legend.cm_id == cm_id:
-            return legend.name
-    return None
-
-
 def fill_from_lead(lead: Lead, *, keep_routing: bool, message: str = "") -> None:
     """Replace the form's content with `lead` (a snapshot is kept for Undo)."""
     state[UNDO] = _snapshot()
     _empty_form()
     legends = ui.get_journal().legends()
-    chosen = _pick_legend(lead, legends)
+    # Only ask for the connection when the lead has no cm_id: it may start the sandbox.
+    default_cm_id = lead.cm_id or ui.connection().cm_id
+    chosen = pick_legend(lead, legends, default_cm_id=default_cm_id)
     if chosen is not None:
         state[LEGEND_KEY] = chosen
     current = state.get(LEGEND_KEY, NO_LEGEND)
@@ -236,10 +224,6 @@ def _form_values(legend: Legend | None) -> FormValues:
     return FormValues(fields=fields, custom=custom, phones=phones, tags=tuple(state[TAGS_KEY]))
 
 
-def _is_blank(values: FormValues) -> bool:
-    return not any(values.fields.get(s.name, "").strip() for s in STANDARD_FIELDS)
-
-
 # ---------------------------------------------------------------------------- the page
 
 _init_state()
@@ -263,7 +247,7 @@ built = lead_from_form(
     values, legend=legend, default_user_id=conn.user_id, default_cm_id=conn.cm_id
 )
 checked = validate_lead(built.lead, legend=legend)
-blank = _is_blank(values)
+blank = is_blank(values)
 tried = bool(state.get(TRIED))
 
 # Send here, before anything is drawn, so the answer and the field it names show at once.

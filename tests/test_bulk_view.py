@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pandas as pd
@@ -320,6 +321,28 @@ def test_routing_counts() -> None:
     rows = prepared()
     preview = view.plan_preview(rows, send_warnings=True)
     assert view.routing_counts(preview.rows) == [("576846", "377310706", 3)]
+
+
+ROUTING = [
+    ({}, ""),
+    ({"user_id": ""}, "3 rows have no user ID: PhoneBurner refuses"),
+    ({"cm_id": ""}, "3 rows have no LeadStream ID (cm_id): PhoneBurner refuses"),
+    ({"cm_id": "", "user_id": ""}, "3 rows have no LeadStream ID (cm_id) and 3 rows have no"),
+]
+
+
+@pytest.mark.parametrize(("blanked", "start"), ROUTING)
+def test_routing_problem_counts_only_rows_that_will_be_sent(
+    blanked: dict[str, str], start: str
+) -> None:
+    # Validation already refuses rows without routing; blank it after, as a bad plan would.
+    preview = view.plan_preview(prepared(), send_warnings=True)
+    rows = tuple(
+        replace(r, row=replace(r.row, lead=replace(r.row.lead, **blanked))) for r in preview.rows
+    )
+    problem = view.routing_problem(replace(preview, rows=rows))
+    assert problem.startswith(start)
+    assert bool(problem) == bool(start)
 
 
 # ---------------------------------------------------------------------------- runs

@@ -16,7 +16,9 @@ from leadstream.form import (
     PhoneRow,
     compare_fields,
     form_from_lead,
+    is_blank,
     lead_from_form,
+    pick_legend,
     received_rows,
     sample_lead,
 )
@@ -222,3 +224,37 @@ def test_compare_fields_without_what_arrived_marks_every_field_unseen() -> None:
     (check,) = compare_fields(Legend((LegendField("1", "F"),)), {"1": "a"}, None)
     assert check == FieldCheck("1", "F", FieldType.TEXT, "a", None, Match.UNSEEN)
     assert check.match.ok
+
+
+BLANKS = [
+    (FormValues(), True),
+    (FormValues(fields={"firstname": "  ", "user_id": "377310706", "cm_id": "576846"}), True),
+    (FormValues(custom={"297989": "75048327"}, tags=("Hot Lead",)), True),
+    (FormValues(fields={"email": "jeff@example.com"}), False),
+    (FormValues(fields={"phone": "(716) 293-2368"}), False),
+]
+
+
+@pytest.mark.parametrize(("values", "blank"), BLANKS)
+def test_is_blank_looks_only_at_standard_fields(values: FormValues, blank: bool) -> None:
+    assert is_blank(values) is blank
+
+
+OTHER = Legend((LegendField("297989", "Ref", FieldType.TEXT),), name="Other", cm_id="111")
+EMPTY = Legend((), name="Empty", cm_id="576846")
+PICKS = [
+    (EXAMPLE_LEAD, [OTHER, EMPTY, DEMO], "", "Demo LeadStream"),  # same cm_id, lists the fields
+    (Lead(custom_fields={"297989": "1"}), [EMPTY, OTHER, DEMO], "576846", "Demo LeadStream"),
+    (Lead(custom_fields={"297989": "1"}), [EMPTY, OTHER], "576846", "Other"),  # lists them
+    (Lead(custom_fields={"999": "1"}), [OTHER, EMPTY], "576846", "Empty"),  # same cm_id only
+    (Lead(custom_fields={"999": "1"}), [OTHER, DEMO], "222", None),
+    (Lead(cm_id="111"), [EMPTY, OTHER], "576846", "Other"),  # the lead's cm_id wins
+    (Lead(), [], "576846", None),
+]
+
+
+@pytest.mark.parametrize(("lead", "legends", "default_cm_id", "name"), PICKS)
+def test_pick_legend(
+    lead: Lead, legends: list[Legend], default_cm_id: str, name: str | None
+) -> None:
+    assert pick_legend(lead, legends, default_cm_id=default_cm_id) == name

@@ -291,14 +291,6 @@ def keep_widget_state() -> None:
         state[name] = state[name]
 
 
-def _remember_ids_for(kind: TargetKind) -> None:
-    ids = st.session_state.setdefault(_IDS_BY_KIND, {})
-    ids[kind.value] = (
-        st.session_state.get(USER_ID_KEY, ""),
-        st.session_state.get(CM_ID_KEY, ""),
-    )
-
-
 def _on_target_change() -> None:
     """Each target keeps its own user ID and cm_id, so switching back restores them and the
     sandbox's demo IDs never travel to PhoneBurner by accident."""
