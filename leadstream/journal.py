@@ -30,6 +30,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, NamedTuple, Self
 
+from leadstream.delivery import DeliveryOutcome
 from leadstream.lead import Lead
 from leadstream.legend import FieldType, Legend, LegendField
 from leadstream.query import QueryPairs, decode_query, encode_pairs, lead_from_query, lead_to_pairs
@@ -57,17 +58,12 @@ __all__ = [
 JOURNAL_FILENAME = "journal.sqlite3"
 SCHEMA_VERSION = 1
 
-# Row states of a bulk run: `pending` and `in_flight` are on the way, the rest are final
-# outcomes (the same words as `DeliveryOutcome`).
-ROW_STATES = (
+# Row states of a bulk run: `pending` and `in_flight` are on the way, the rest are the final
+# outcomes, taken from `DeliveryOutcome` so the two lists cannot drift apart.
+ROW_STATES: tuple[str, ...] = (
     "pending",
     "in_flight",
-    "delivered",
-    "rejected",
-    "failed",
-    "invalid",
-    "duplicate",
-    "uncertain",
+    *(outcome.value for outcome in DeliveryOutcome),
 )
 FINAL_STATES = frozenset(ROW_STATES[2:])
 # `interrupted` is never stored: it is a `running` run whose sending process is gone.

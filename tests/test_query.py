@@ -10,6 +10,7 @@ import subprocess
 from urllib.parse import quote
 
 import pytest
+from vendor_example import EMAIL, KEY, LEAD, PARAMS, QUERY
 
 from leadstream.lead import Lead, Phone, PhoneType
 from leadstream.query import (
@@ -27,36 +28,6 @@ from leadstream.query import (
     split_pairs,
 )
 
-# The vendor document's example GET, verbatim except for the email: the published copy shows an
-# obfuscated "[email protected]", so a plausible address for Jeff Sample stands in for it.
-DOCUMENT_QUERY = (
-    "key=XXXYYYZZZ&firstname=Jeff&lastname=Sample&email=jeff.sample@example.com"
-    "&phone=(716) 293-2368&address1=114 Hickory St&address2=Apt 23&city=Buffalo&state=NY"
-    "&zip=14204&custom_field[297989]=75048327&custom_field[195481]=12/24/2017&user_id=377310706"
-    "&cm_id=576846&additional_phones[]=(702) 530-6954&additional_phone_types[]=2"
-    "&additional_phone_labels[]=Work&additional_phones[]=(646) 362-7327"
-    "&additional_phone_types[]=1&additional_phone_labels[]=Home&tags[]=Hot Lead&tags[]=Lead Type"
-)
-DOCUMENT_KEY = "XXXYYYZZZ"
-DOCUMENT_LEAD = Lead(
-    firstname="Jeff",
-    lastname="Sample",
-    email="jeff.sample@example.com",
-    phone="(716) 293-2368",
-    address1="114 Hickory St",
-    address2="Apt 23",
-    city="Buffalo",
-    state="NY",
-    zip="14204",
-    custom_fields={"297989": "75048327", "195481": "12/24/2017"},
-    user_id="377310706",
-    cm_id="576846",
-    additional_phones=[
-        Phone("(702) 530-6954", PhoneType.WORK, "Work"),
-        Phone("(646) 362-7327", PhoneType.HOME, "Home"),
-    ],
-    tags=["Hot Lead", "Lead Type"],
-)
 # Written out by hand: every value percent-encoded as UTF-8 (spaces as %20), brackets readable.
 DOCUMENT_URL = (
     "https://www.phoneburner.com/api/vendor/put_contact?key=XXXYYYZZZ&firstname=Jeff"
@@ -68,25 +39,7 @@ DOCUMENT_URL = (
     "&additional_phone_types[]=1&additional_phone_labels[]=Home&tags[]=Hot%20Lead"
     "&tags[]=Lead%20Type"
 )
-DOCUMENT_GET = {
-    "key": "XXXYYYZZZ",
-    "firstname": "Jeff",
-    "lastname": "Sample",
-    "email": "jeff.sample@example.com",
-    "phone": "(716) 293-2368",
-    "address1": "114 Hickory St",
-    "address2": "Apt 23",
-    "city": "Buffalo",
-    "state": "NY",
-    "zip": "14204",
-    "custom_field": {"297989": "75048327", "195481": "12/24/2017"},
-    "user_id": "377310706",
-    "cm_id": "576846",
-    "additional_phones": ["(702) 530-6954", "(646) 362-7327"],
-    "additional_phone_types": ["2", "1"],
-    "additional_phone_labels": ["Work", "Home"],
-    "tags": ["Hot Lead", "Lead Type"],
-}
+DOCUMENT_GET = {"key": KEY, **PARAMS}
 
 
 def query_of(url: str) -> str:
@@ -98,12 +51,12 @@ def query_of(url: str) -> str:
 
 def test_document_example_has_the_documents_pairs_in_its_order() -> None:
     # The document's text is not encoded, so splitting it by hand gives its pairs as written.
-    expected = [tuple(part.split("=", 1)) for part in DOCUMENT_QUERY.split("&")]
-    assert lead_to_pairs(DOCUMENT_LEAD, key=DOCUMENT_KEY) == expected
+    expected = [tuple(part.split("=", 1)) for part in QUERY.split("&")]
+    assert lead_to_pairs(LEAD, key=KEY) == expected
 
 
 def test_document_example_url() -> None:
-    assert build_url(DOCUMENT_LEAD, key=DOCUMENT_KEY) == DOCUMENT_URL
+    assert build_url(LEAD, key=KEY) == DOCUMENT_URL
     assert DOCUMENT_URL.startswith(PHONEBURNER_URL + "?")
 
 
@@ -115,7 +68,7 @@ def test_document_example_decodes_to_the_documents_values() -> None:
         ("297989", "75048327"),
         ("195481", "12/24/2017"),
     ]
-    assert lead_from_query(decoded) == DOCUMENT_LEAD
+    assert lead_from_query(decoded) == LEAD
 
 
 def php_or_skip() -> str:
@@ -196,14 +149,14 @@ def test_values_arrive_unchanged_in_every_kind_of_parameter(value: str) -> None:
         additional_phones=[Phone(value, PhoneType.MOBILE, value)],
         tags=[value, "after"],
     )
-    url = build_url(lead, key=DOCUMENT_KEY)
+    url = build_url(lead, key=KEY)
     decoded = decode_query(query_of(url))
     assert decoded.get("firstname", "") == value
     assert decoded["custom_field"] == {"297989": value}
     assert decoded["additional_phones"] == [value]
     assert decoded["additional_phone_labels"] == [value]
     assert decoded["tags"] == [value, "after"]
-    assert decoded["key"] == DOCUMENT_KEY
+    assert decoded["key"] == KEY
     assert lead_from_query(decoded) == lead
     assert "#" not in url
     assert " " not in url
@@ -316,7 +269,7 @@ MASKED_KEYS = [
 
 @pytest.mark.parametrize(("key", "masked"), MASKED_KEYS)
 def test_mask_url_never_shows_the_key(key: str, masked: str) -> None:
-    url = build_url(DOCUMENT_LEAD, key=key)
+    url = build_url(LEAD, key=key)
     shown = mask_url(url)
     if key:
         assert key not in shown
@@ -434,14 +387,14 @@ def test_curl_command_of_an_encoded_url_needs_no_escaping() -> None:
 def test_the_copied_curl_command_posts_the_example_lead(fresh_sandbox) -> None:
     lead = Lead(
         firstname="Jeff",
-        email="jeff.sample@example.com",
+        email=EMAIL,
         user_id="377310706",
         cm_id="576846",
         custom_fields={"195481": "12/24/2017"},
         additional_phones=[Phone("(702) 530-6954", PhoneType.WORK, "Work")],
         tags=["Hot Lead"],
     )
-    command = curl_command(build_url(lead, key="XXXYYYZZZ", base_url=fresh_sandbox.url))
+    command = curl_command(build_url(lead, key=KEY, base_url=fresh_sandbox.url))
     run = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=30)
     assert run.stdout.startswith("SUCCESS|"), run.stderr
     (stored,) = fresh_sandbox.leads()

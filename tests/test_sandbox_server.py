@@ -18,63 +18,17 @@ from urllib.parse import quote
 
 import pytest
 import requests
+from vendor_example import KEY, LEAD, PARAMS, QUERY
 
-from leadstream import Lead, Phone, PhoneType, build_url, parse_response
+from leadstream import Lead, build_url, parse_response
 from leadstream.sandbox import Account, Faults, SandboxServer
 from leadstream.sandbox.__main__ import main as sandbox_main
 
-KEY = "XXXYYYZZZ"
 USER, CM_ID = "377310706", "576846"
 PATH = "/api/vendor/put_contact"
 
-# The vendor document's example GET, as printed, with spaces written as %20. The document's
-# copy of the email is obfuscated ("[email protected]"), so a stand-in address takes its place.
-DOC_EMAIL = "jeff@example.com"
-DOC_QUERY = (
-    f"key=XXXYYYZZZ&firstname=Jeff&lastname=Sample&email={DOC_EMAIL}&phone=(716) 293-2368"
-    "&address1=114 Hickory St&address2=Apt 23&city=Buffalo&state=NY&zip=14204"
-    "&custom_field[297989]=75048327&custom_field[195481]=12/24/2017&user_id=377310706"
-    "&cm_id=576846&additional_phones[]=(702) 530-6954&additional_phone_types[]=2"
-    "&additional_phone_labels[]=Work&additional_phones[]=(646) 362-7327"
-    "&additional_phone_types[]=1&additional_phone_labels[]=Home&tags[]=Hot Lead&tags[]=Lead Type"
-).replace(" ", "%20")
-DOC_PARAMS = {
-    "firstname": "Jeff",
-    "lastname": "Sample",
-    "email": DOC_EMAIL,
-    "phone": "(716) 293-2368",
-    "address1": "114 Hickory St",
-    "address2": "Apt 23",
-    "city": "Buffalo",
-    "state": "NY",
-    "zip": "14204",
-    "custom_field": {"297989": "75048327", "195481": "12/24/2017"},
-    "user_id": "377310706",
-    "cm_id": "576846",
-    "additional_phones": ["(702) 530-6954", "(646) 362-7327"],
-    "additional_phone_types": ["2", "1"],
-    "additional_phone_labels": ["Work", "Home"],
-    "tags": ["Hot Lead", "Lead Type"],
-}
-DOC_LEAD = Lead(
-    firstname="Jeff",
-    lastname="Sample",
-    email=DOC_EMAIL,
-    phone="(716) 293-2368",
-    address1="114 Hickory St",
-    address2="Apt 23",
-    city="Buffalo",
-    state="NY",
-    zip="14204",
-    custom_fields={"297989": "75048327", "195481": "12/24/2017"},
-    user_id="377310706",
-    cm_id="576846",
-    additional_phones=[
-        Phone("(702) 530-6954", PhoneType.WORK, "Work"),
-        Phone("(646) 362-7327", PhoneType.HOME, "Home"),
-    ],
-    tags=["Hot Lead", "Lead Type"],
-)
+# The vendor document's example GET as printed, with spaces written as %20.
+DOC_QUERY = QUERY.replace(" ", "%20")
 SUCCESS = re.compile(
     r"^SUCCESS\|https://www\.phoneburner\.com/ms/lead_redirect\?upc=([A-Z0-9]{8})$"
 )
@@ -112,17 +66,17 @@ def test_document_example_get_is_accepted_as_written(fresh_sandbox: SandboxServe
     (lead,) = leads
     assert lead["upc"] == match.group(1)
     assert (lead["cm_id"], lead["user_id"], lead["ignored_fields"]) == (CM_ID, USER, [])
-    assert lead["params"] == DOC_PARAMS
-    assert list(lead["params"]) == list(DOC_PARAMS)  # in the order they arrived
-    assert fresh_sandbox.leads()[0].lead == DOC_LEAD
+    assert lead["params"] == PARAMS
+    assert list(lead["params"]) == list(PARAMS)  # in the order they arrived
+    assert fresh_sandbox.leads()[0].lead == LEAD
 
 
 def test_build_url_of_the_document_lead_arrives_identically(fresh_sandbox: SandboxServer) -> None:
-    url = build_url(DOC_LEAD, key=KEY, base_url=fresh_sandbox.url)
+    url = build_url(LEAD, key=KEY, base_url=fresh_sandbox.url)
     response = requests.get(url, timeout=5)
     assert SUCCESS.match(response.text)
-    assert fresh_sandbox.leads()[0].params == DOC_PARAMS
-    assert fresh_sandbox.leads()[0].lead == DOC_LEAD
+    assert fresh_sandbox.leads()[0].params == PARAMS
+    assert fresh_sandbox.leads()[0].lead == LEAD
 
 
 def test_values_arrive_exactly_as_typed(fresh_sandbox: SandboxServer) -> None:

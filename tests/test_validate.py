@@ -10,6 +10,7 @@ import phonenumbers
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from vendor_example import LEAD
 
 from leadstream.lead import Lead, Phone, PhoneType
 from leadstream.legend import FieldType, Legend, LegendField
@@ -31,27 +32,6 @@ LEGEND = Legend(
     ),
     name="Demo LeadStream",
     cm_id="576846",
-)
-
-# The vendor document's example lead, already in the form PhoneBurner shows.
-EXAMPLE = Lead(
-    firstname="Jeff",
-    lastname="Sample",
-    email="jeff@example.com",
-    phone="(716) 293-2368",
-    address1="114 Hickory St",
-    address2="Apt 23",
-    city="Buffalo",
-    state="NY",
-    zip="14204",
-    user_id="377310706",
-    cm_id="576846",
-    custom_fields={"297989": "75048327", "195481": "12/24/2017"},
-    additional_phones=[
-        Phone("(702) 530-6954", PhoneType.WORK, "Work"),
-        Phone("(646) 362-7327", PhoneType.HOME, "Home"),
-    ],
-    tags=["Hot Lead", "Lead Type"],
 )
 
 # --------------------------------------------------------------------------------------------
@@ -348,8 +328,8 @@ def test_check_zip_abroad_is_kept_as_typed(value: str, country: str) -> None:
 
 
 def test_the_vendor_example_passes_unchanged() -> None:
-    checked = validate_lead(EXAMPLE, legend=LEGEND)
-    assert checked == Checked(EXAMPLE, ())
+    checked = validate_lead(LEAD, legend=LEGEND)
+    assert checked == Checked(LEAD, ())
     assert checked.ok
     assert checked.errors == checked.warnings == ()
 
@@ -528,7 +508,7 @@ def test_problem_and_checked_are_frozen() -> None:
     with pytest.raises(AttributeError):
         problem.level = "error"  # type: ignore[misc]
     with pytest.raises(AttributeError):
-        Checked(EXAMPLE).problems = ()  # type: ignore[misc]
+        Checked(LEAD).problems = ()  # type: ignore[misc]
 
 
 def _typical(i: int) -> Lead:
