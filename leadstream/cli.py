@@ -169,8 +169,13 @@ def _resume_hint(args: argparse.Namespace, run_id: int) -> str:
 
 
 def _load_legend(args: argparse.Namespace, journal: Journal) -> Legend | None:
-
     if not args.legend:
+        demo = Account.demo().leadstream(DEMO_CM_ID)
+        if args.sandbox and demo is not None:
+            # The sandbox's LeadStream has a legend of its own: use it, so that a file with
+            # its custom-field columns can be tried out as it is.
+            _say(f"note: no --legend given; using the sandbox's legend {demo.name!r}.")
+            return demo.legend
         return None
     path = Path(args.legend)
     if path.is_file():
@@ -232,6 +237,12 @@ def _read_rows(args: argparse.Namespace, journal: Journal) -> tuple[list[Prepare
     if not args.mapping:
         mapped = ", ".join(f"{h} → {t}" for h, t in mapping.mapped.items()) or "nothing"
         _say(f"columns: {mapped}")
+        unmatched = [column for column in table.columns if column not in mapping.mapped]
+        if unmatched:
+            _say(
+                f"not sent (no matching field): {', '.join(unmatched)}. "
+                "Pass --legend for custom fields, or --mapping from the app."
+            )
     rows = prepare_rows(table.frame, mapping, legend=legend, row_numbers=table.row_numbers)
     return rows, mapping.to_json()
 

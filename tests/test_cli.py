@@ -332,3 +332,36 @@ def test_kill_9_midway_then_resume_loses_and_doubles_nothing(tmp_path: Path) -> 
     assert f"Run 1 finished: {count} rows: {count} delivered" in resumed.stdout
     table = list(csv.DictReader(io.StringIO((tmp_path / "out.csv").read_text("utf-8-sig"))))
     assert len(table) == count
+
+
+LEGEND_HEADER = ["First Name", "Email", "Follow Up Date", "Do Not Call", "Favourite Colour"]
+
+
+def test_sandbox_uses_its_own_legend_and_unmatched_columns_are_named(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    leads = tmp_path / "legend.csv"
+    leads.write_text(
+        ",".join(LEGEND_HEADER) + "\nAnn,ann@example.com,2025-03-05,yes,blue\n", encoding="utf-8"
+    )
+    assert main(["send", str(leads), "--sandbox", "--dry-run"]) == 0
+    out, err = capsys.readouterr()
+    assert "custom_field[195481]=03%2F05%2F2025" in out
+    assert "custom_field[300100]=1" in out
+    assert "Favourite Colour" not in out
+    assert "using the sandbox's legend 'Demo LeadStream'" in err
+    assert "not sent (no matching field): Favourite Colour." in err
+
+
+def test_without_a_legend_custom_field_columns_are_named_as_not_sent(
+    home: Path, tmp_path: Path, fresh_sandbox: SandboxServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    leads = tmp_path / "legend.csv"
+    leads.write_text(
+        ",".join(LEGEND_HEADER) + "\nAnn,ann@example.com,2025-03-05,yes,blue\n", encoding="utf-8"
+    )
+    argv = ["send", str(leads), "--url", fresh_sandbox.url, "--dry-run", "--cm-id", "576846"]
+    assert main([*argv, "--user-id", "377310706"]) == 0
+    out, err = capsys.readouterr()
+    assert "custom_field" not in out
+    assert "not sent (no matching field): Follow Up Date, Do Not Call, Favourite Colour." in err
