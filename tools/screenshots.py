@@ -56,11 +56,16 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_app(home: Path, *, port: int | None = None) -> Iterator[str]:
-    """`streamlit run app.py` on loopback until the block ends; yields its base URL."""
+def app_process(
+    home: Path, *, port: int | None = None, key: str | None = None
+) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """`streamlit run app.py` on loopback until the block ends, with `home` as LEADSTREAM_HOME
+    and `key` (or none) as LEADSTREAM_KEY; yields the process (a test may kill it) and its URL."""
     port = port or free_port()
     env = {**os.environ, "LEADSTREAM_HOME": str(home)}
     env.pop("LEADSTREAM_KEY", None)
+    if key is not None:
+        env["LEADSTREAM_KEY"] = key
     command = [
         sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
         "--server.headless", "true",
@@ -69,14 +74,16 @@ def running_app(home: Path, *, port: int | None = None) -> Iterator[str]:
         "--browser.gatherUsageStats", "false",
         "--server.fileWatcherType", "none",
     ]  # fmt: skip
-    log = (home / "streamlit.log").open("wb")
+    home.mkdir(parents=True, exist_ok=True)
+    log_path = home / f"streamlit-{port}.log"
+    log = log_path.open("wb")
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
         while True:
             if process.poll() is not None:
-                raise RuntimeError(f"streamlit exited early; see {home / 'streamlit.log'}")
+                raise RuntimeError(f"streamlit exited early; see {log_path}")
             try:
                 with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as answer:
                     if answer.read().strip() == b"ok":
@@ -86,15 +93,22 @@ def running_app(home: Path, *, port: int | None = None) -> Iterator[str]:
             if time.monotonic() > deadline:
                 raise RuntimeError("streamlit did not answer within 30 s")
             time.sleep(0.1)
-        yield url
+        yield process, url
     finally:
-        process.terminate()
+        process.terminate()  # a no-op when the process was already killed and reaped
         try:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
         log.close()
+
+
+@contextlib.contextmanager
+def running_app(home: Path, *, port: int | None = None) -> Iterator[str]:
+    """`streamlit run app.py` with no vendor key configured; yields its base URL."""
+    with app_process(home, port=port) as (_process, url):
+        yield url
 
 
 _COUNT_RUNS = """() => {

@@ -10,16 +10,11 @@ missing, unless LEADSTREAM_E2E=1 asks for it, in which case that is a failure.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
 import signal
-import subprocess
 import sys
 import time
-import urllib.request
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +27,7 @@ from leadstream.settings import DEMO_CM_ID, DEMO_KEY, DEMO_USER_ID
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tools"))
 
-from screenshots import free_port, rerun, type_text, wait_idle  # noqa: E402
+from screenshots import app_process, rerun, type_text, wait_idle  # noqa: E402
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -40,45 +35,6 @@ COUNT = 300
 # 4 leads at a time (the page's default) × 40 ms an answer: about 100 leads a second, so the
 # kill lands in the middle of the run with leads on the wire.
 LATENCY_MS = 40
-
-
-@contextlib.contextmanager
-def streamlit_app(home: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
-    """`streamlit run app.py` on a free loopback port with `home` as LEADSTREAM_HOME and the
-    demo key in the environment; yields the process (to kill) and its address."""
-    port = free_port()
-    env = {**os.environ, "LEADSTREAM_HOME": str(home), "LEADSTREAM_KEY": DEMO_KEY}
-    command = [
-        sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
-        "--server.headless", "true",
-        "--server.port", str(port),
-        "--server.address", "127.0.0.1",
-        "--browser.gatherUsageStats", "false",
-        "--server.fileWatcherType", "none",
-    ]  # fmt: skip
-    home.mkdir(parents=True, exist_ok=True)
-    with (home / f"streamlit-{port}.log").open("wb") as log:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                assert process.poll() is None, f"streamlit exited early; see {log.name}"
-                health = f"{url}/_stcore/health"
-                with contextlib.suppress(OSError), urllib.request.urlopen(health, timeout=1) as ok:
-                    if ok.read().strip() == b"ok":
-                        break
-                assert time.monotonic() < deadline, "streamlit did not answer within 30 s"
-                time.sleep(0.1)
-            yield process, url
-        finally:
-            if process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
 
 
 def leads_csv() -> bytes:
@@ -122,7 +78,7 @@ def test_kill_9_midway_then_resume_from_the_page(tmp_path: Path, browser: Any) -
     home = tmp_path / "home"
     faults = Faults(latency_ms=LATENCY_MS)
     with SandboxServer(Account.demo(), faults=faults, log=None) as sandbox:
-        with streamlit_app(home) as (process, url):
+        with app_process(home, key=DEMO_KEY) as (process, url):
             page = open_app(browser, url, sandbox.url)
             page.get_by_test_id("stFileUploaderDropzoneInput").first.set_input_files(
                 files=[{"name": "leads.csv", "mimeType": "text/csv", "buffer": leads_csv()}]
@@ -143,7 +99,7 @@ def test_kill_9_midway_then_resume_from_the_page(tmp_path: Path, browser: Any) -
         assert stored_at_kill < COUNT, "the run finished before the kill; nothing to resume"
         assert run_info(home).status == "interrupted"
 
-        with streamlit_app(home) as (_process, url):
+        with app_process(home, key=DEMO_KEY) as (_process, url):
             page = open_app(browser, url, sandbox.url)
             offer = page.get_by_role("button", name=re.compile(r"^Resume run #1 \("))
             expect(offer).to_be_visible()
