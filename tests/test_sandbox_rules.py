@@ -418,6 +418,8 @@ BAD_ACCOUNTS = [
         r"custom field ID twice",
     ),
     ("cm_id missing", _with(leadstreams=_stream(cm_id="")), r"leadstreams\[0\]\.cm_id"),
+    ("nested too deep", "[" * 100_000 + "]" * 100_000, r"nested too deeply"),
+    ("number too long", '{"key": ' + "9" * 5_000 + "}", r"number too long"),
 ]
 
 

@@ -126,6 +126,13 @@ class Account:
                 f"{source} is not valid JSON (line {e.lineno}, column {e.colno}: {e.msg}). "
                 "Compare it with `python -m leadstream.sandbox --print-account`."
             ) from e
+        except (ValueError, RecursionError):
+            # A number of thousands of digits (ValueError) or brackets nested thousands deep,
+            # as legend and mapping files already guard against.
+            raise AccountError(
+                f"{source} holds a number too long or lists nested too deeply to be an account. "
+                "Compare it with `python -m leadstream.sandbox --print-account`."
+            ) from None
         return _account_from_data(data, source)
 
     @classmethod
