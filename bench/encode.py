@@ -22,8 +22,8 @@ from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from leadstream.lead import Lead, Phone, PhoneType
-from leadstream.query import PHONEBURNER_URL, build_url, lead_to_pairs
+from leadstream.protocol.lead import Lead, Phone, PhoneType
+from leadstream.protocol.query import PHONEBURNER_URL, build_url, lead_to_pairs
 
 KEY = "XXXYYYZZZ"
 FIRST = ["Jeff", "Ann", "José", "Zoë", "Łukasz", "Mary-Kate", "O'Neil", "李", "Søren",

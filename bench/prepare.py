@@ -25,10 +25,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from leadstream.files import read_table
-from leadstream.legend import FieldType, Legend, LegendField
-from leadstream.mapping import auto_match, find_duplicates, prepare_rows
-from leadstream.query import build_url
+from leadstream.prepare.files import read_table
+from leadstream.prepare.legend import FieldType, Legend, LegendField
+from leadstream.prepare.mapping import auto_match, find_duplicates, prepare_rows
+from leadstream.protocol.query import build_url
 
 KEY = "BENCHKEY-not-a-secret"
 LEGEND = Legend(

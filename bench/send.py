@@ -32,13 +32,13 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from leadstream.bulk import start_run
-from leadstream.client import Client
-from leadstream.journal import Journal
-from leadstream.lead import Lead
-from leadstream.query import build_url
+from leadstream.deliver.client import Client
+from leadstream.deliver.journal import Journal
+from leadstream.deliver.runs import start_run
+from leadstream.deliver.target import DEMO_CM_ID, DEMO_KEY, DEMO_USER_ID, Target
+from leadstream.protocol.lead import Lead
+from leadstream.protocol.query import build_url
 from leadstream.sandbox import Account, Faults, SandboxServer
-from leadstream.settings import DEMO_CM_ID, DEMO_KEY, DEMO_USER_ID, Target
 
 
 def lead(n: int, prefix: str) -> Lead:

@@ -58,8 +58,8 @@ import requests
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from leadstream.deliver.target import DEMO_CM_ID, DEMO_KEY, DEMO_USER_ID  # noqa: E402
 from leadstream.sandbox import Account  # noqa: E402  (after the path is set)
-from leadstream.settings import DEMO_CM_ID, DEMO_KEY, DEMO_USER_ID  # noqa: E402
 
 MARKER_FIELD = "297989"  # "Reference #" in the demo LeadStream's legend
 HEADER = (
@@ -77,7 +77,7 @@ FINAL_OUTCOMES = frozenset({"delivered", "rejected", "failed", "uncertain", "inv
 # Faults after which the lead may have been stored; the others certainly stored nothing.
 MAYBE_TAKEN_FAULTS = frozenset({"timeout", "lost_reply", "garbage"})
 NOT_TAKEN_FAULTS = frozenset({"fail", "rate_limited"})
-MAX_ATTEMPTS = 5  # leadstream.delivery.RetryPolicy's default, which the CLI uses
+MAX_ATTEMPTS = 5  # leadstream.deliver.outcomes.RetryPolicy's default, which the CLI uses
 DEFAULT_FAULTS: dict[str, float] = {
     "fail_rate": 0.1,
     "timeout_rate": 0.05,

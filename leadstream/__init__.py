@@ -1,9 +1,9 @@
 """LeadStream Desk: post leads to PhoneBurner's LeadStream (put_contact) safely."""
 
-from leadstream.lead import Lead, Phone, PhoneType
-from leadstream.legend import FieldType, Legend, LegendField, parse_legend
-from leadstream.query import PHONEBURNER_URL, build_url, decode_query, mask_url
-from leadstream.response import Code, PostResult, parse_response
+from leadstream.prepare.legend import FieldType, Legend, LegendField, parse_legend
+from leadstream.protocol.lead import Lead, Phone, PhoneType
+from leadstream.protocol.query import PHONEBURNER_URL, build_url, decode_query, mask_url
+from leadstream.protocol.response import Code, PostResult, parse_response
 
 __all__ = [
     "PHONEBURNER_URL",

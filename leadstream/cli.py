@@ -21,7 +21,9 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import TextIO
 
-from leadstream.bulk import (
+from leadstream.deliver.client import Client
+from leadstream.deliver.journal import Journal
+from leadstream.deliver.runs import (
     PlannedRow,
     RunController,
     create_planned_run,
@@ -30,14 +32,12 @@ from leadstream.bulk import (
     results_csv,
     start_run,
 )
-from leadstream.client import Client
-from leadstream.files import read_table
-from leadstream.journal import Journal
-from leadstream.legend import Legend, parse_legend
-from leadstream.mapping import ColumnMapping, PreparedRow, auto_match, prepare_rows
-from leadstream.query import build_url, mask_url
+from leadstream.deliver.target import DEMO_CM_ID, DEMO_KEY, DEMO_USER_ID, Target, find_key
+from leadstream.prepare.files import read_table
+from leadstream.prepare.legend import Legend, parse_legend
+from leadstream.prepare.mapping import ColumnMapping, PreparedRow, auto_match, prepare_rows
+from leadstream.protocol.query import build_url, mask_url
 from leadstream.sandbox import Account, SandboxServer
-from leadstream.settings import DEMO_CM_ID, DEMO_KEY, DEMO_USER_ID, Target, find_key
 
 __all__ = ["CliError", "build_parser", "main"]
 

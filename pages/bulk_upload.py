@@ -1,8 +1,9 @@
 """Bulk upload: file → column mapping → checked preview → send (background, resumable) → results.
 
-The page only draws. Reading files is `leadstream.files`, matching and checking rows
-`leadstream.mapping`, planning, sending and results `leadstream.bulk`, what the tables show
-`leadstream.bulk_view`. Sending runs on a background thread owned by the process (a registry
+The page only draws. Reading files is `leadstream.prepare.files`, matching and checking rows
+`leadstream.prepare.mapping`, planning, sending and results `leadstream.deliver.runs`, what the
+tables show
+`leadstream.views`. Sending runs on a background thread owned by the process (a registry
 in `st.cache_resource`), every row's state kept in the journal; a fragment polls it. Reloading
 the tab finds the run again, and after a restart the page offers to resume it.
 
@@ -20,8 +21,10 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from leadstream import bulk_view as view
-from leadstream.bulk import (
+from leadstream import views as view
+from leadstream.deliver.client import Client, ClientError
+from leadstream.deliver.journal import Journal, JournalError, RunInfo
+from leadstream.deliver.runs import (
     BulkError,
     Progress,
     RunController,
@@ -34,12 +37,16 @@ from leadstream.bulk import (
     run_progress,
     start_run,
 )
-from leadstream.client import Client, ClientError
-from leadstream.files import FileReadError, Table, read_table
-from leadstream.journal import Journal, JournalError, RunInfo
-from leadstream.legend import Legend
-from leadstream.mapping import ColumnMapping, MappingError, PreparedRow, auto_match, prepare_rows
-from leadstream.settings import DEMO_KEY, TargetKind
+from leadstream.deliver.target import DEMO_KEY, TargetKind
+from leadstream.prepare.files import FileReadError, Table, read_table
+from leadstream.prepare.legend import Legend
+from leadstream.prepare.mapping import (
+    ColumnMapping,
+    MappingError,
+    PreparedRow,
+    auto_match,
+    prepare_rows,
+)
 from ui import state as ui
 from ui.widgets import OUTCOME_ICONS, md, target_label
 

@@ -11,8 +11,8 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
-from leadstream.delivery import DeliveryOutcome
-from leadstream.journal import HistoryEntry, history_csv
+from leadstream.deliver.journal import HistoryEntry, history_csv
+from leadstream.deliver.outcomes import DeliveryOutcome
 from ui import state as ui
 from ui.widgets import OUTCOME_ICONS, md, outcome_text
 

@@ -17,9 +17,9 @@ from urllib.parse import parse_qs, urlsplit
 import pandas as pd
 import streamlit as st
 
-from leadstream.form import Match, compare_fields, sample_lead
-from leadstream.legend import FieldType, Legend, LegendError, legend_from_rows, parse_legend
-from leadstream.settings import TargetKind
+from leadstream.deliver.target import TargetKind
+from leadstream.prepare.form import Match, compare_fields, sample_lead
+from leadstream.prepare.legend import FieldType, Legend, LegendError, legend_from_rows, parse_legend
 from ui import state as ui
 from ui.sending import send_lead
 from ui.widgets import SentLead, md, show_sent, target_label

@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from leadstream.form import (
+from leadstream.prepare.form import (
     EXAMPLE_LEAD,
     FormValues,
     PhoneRow,
@@ -24,10 +24,10 @@ from leadstream.form import (
     pick_legend,
     received_rows,
 )
-from leadstream.lead import LEAD_FIELDS, STANDARD_FIELDS, Lead, PhoneType
-from leadstream.legend import FieldType, Legend, LegendField
-from leadstream.query import build_url, check_length, curl_command, lead_to_pairs, mask_url
-from leadstream.validate import validate_lead
+from leadstream.prepare.legend import FieldType, Legend, LegendField
+from leadstream.prepare.validate import validate_lead
+from leadstream.protocol.lead import LEAD_FIELDS, STANDARD_FIELDS, Lead, PhoneType
+from leadstream.protocol.query import build_url, check_length, curl_command, lead_to_pairs, mask_url
 from ui import state as ui
 from ui.sending import send_lead
 from ui.widgets import SentLead, md, note, show_sent, target_label

@@ -24,11 +24,11 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from leadstream.client import Attempt, Delivery
-from leadstream.delivery import AttemptKind, DeliveryOutcome
-from leadstream.journal import JOURNAL_FILENAME, Journal, NewRow
-from leadstream.lead import Lead
-from leadstream.settings import DEMO_CM_ID, DEMO_USER_ID, Target
+from leadstream.deliver.client import Attempt, Delivery
+from leadstream.deliver.journal import JOURNAL_FILENAME, Journal, NewRow
+from leadstream.deliver.outcomes import AttemptKind, DeliveryOutcome
+from leadstream.deliver.target import DEMO_CM_ID, DEMO_USER_ID, Target
+from leadstream.protocol.lead import Lead
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = "pages/bulk_upload.py"

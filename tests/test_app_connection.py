@@ -9,7 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from test_app_support import SECRET_KEY, button, errors, texts
 
-from leadstream.settings import DEMO_CM_ID, DEMO_KEY, DEMO_USER_ID
+from leadstream.deliver.target import DEMO_CM_ID, DEMO_KEY, DEMO_USER_ID
 from ui.state import get_journal, get_sandbox
 
 TARGET = "keep.conn.target"
@@ -101,7 +101,7 @@ def test_live_sends_need_one_confirmation_per_session(
     app: AppTest, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # "Live" points at the local sandbox here: no test ever reaches PhoneBurner.
-    monkeypatch.setattr("leadstream.settings.PHONEBURNER_URL", get_sandbox().url)
+    monkeypatch.setattr("leadstream.deliver.target.PHONEBURNER_URL", get_sandbox().url)
     app.secrets["LEADSTREAM_KEY"] = DEMO_KEY
     app.sidebar.radio(key=TARGET).set_value("live").run()
     app.sidebar.text_input(key="keep.conn.user_id").input(DEMO_USER_ID).run()

@@ -11,10 +11,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from test_app_support import button
 
-from leadstream.client import Client
-from leadstream.form import EXAMPLE_LEAD
-from leadstream.lead import Lead
-from leadstream.settings import DEMO_KEY, Target
+from leadstream.deliver.client import Client
+from leadstream.deliver.target import DEMO_KEY, Target
+from leadstream.prepare.form import EXAMPLE_LEAD
+from leadstream.protocol.lead import Lead
 from ui.state import get_journal, get_sandbox
 
 pytest_plugins = ("test_app_support",)

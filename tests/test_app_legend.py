@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from test_app_support import button, errors, successes
 
-from leadstream.legend import FieldType, Legend, LegendField
+from leadstream.prepare.legend import FieldType, Legend, LegendField
 from ui.state import get_journal
 
 PASTED = "custom_field[297989]=Reference #&\ncustom_field[195481]=Follow Up Date&\n"

@@ -6,7 +6,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from test_app_support import button, errors, successes
 
-from leadstream.form import EXAMPLE_LEAD
+from leadstream.prepare.form import EXAMPLE_LEAD
 from ui.state import get_journal, get_sandbox
 
 FIELD = "keep.form.{}"

@@ -12,7 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from leadstream.bulk import (
+from leadstream.deliver.client import Client
+from leadstream.deliver.journal import Journal, JournalError, fingerprint
+from leadstream.deliver.outcomes import RetryPolicy
+from leadstream.deliver.runs import (
     BulkError,
     PlannedRow,
     create_planned_run,
@@ -24,14 +27,11 @@ from leadstream.bulk import (
     run_progress,
     start_run,
 )
-from leadstream.client import Client
-from leadstream.delivery import RetryPolicy
-from leadstream.journal import Journal, JournalError, fingerprint
-from leadstream.lead import Lead
-from leadstream.mapping import PreparedRow
+from leadstream.deliver.target import DEMO_CM_ID, DEMO_KEY, DEMO_USER_ID, Target
+from leadstream.prepare.mapping import PreparedRow
+from leadstream.prepare.validate import Problem
+from leadstream.protocol.lead import Lead
 from leadstream.sandbox import Account, Faults, SandboxServer
-from leadstream.settings import DEMO_CM_ID, DEMO_KEY, DEMO_USER_ID, Target
-from leadstream.validate import Problem
 
 FAST = RetryPolicy(max_attempts=6, base_delay_s=0.005, max_delay_s=0.05, jitter=0.5)
 ONE_TRY = RetryPolicy(max_attempts=1)

@@ -1,4 +1,4 @@
-"""leadstream.bulk_view: what the bulk upload page shows, checked without Streamlit."""
+"""leadstream.views: what the bulk upload page shows, checked without Streamlit."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ from datetime import UTC, datetime
 import pandas as pd
 import pytest
 
-from leadstream import bulk_view as view
-from leadstream.bulk import Progress
-from leadstream.files import read_table
-from leadstream.journal import fingerprint
-from leadstream.legend import FieldType, Legend, LegendField
-from leadstream.mapping import ColumnMapping, auto_match, prepare_rows
+from leadstream import views as view
+from leadstream.deliver.journal import fingerprint
+from leadstream.deliver.runs import Progress
+from leadstream.prepare.files import read_table
+from leadstream.prepare.legend import FieldType, Legend, LegendField
+from leadstream.prepare.mapping import ColumnMapping, auto_match, prepare_rows
 
 LEGEND = Legend(
     fields=(

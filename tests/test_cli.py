@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-import leadstream.settings
+import leadstream.deliver.target
 from leadstream.cli import main
-from leadstream.journal import Journal
+from leadstream.deliver.journal import Journal
+from leadstream.deliver.target import DEMO_KEY
 from leadstream.sandbox import Account, Faults, SandboxServer
-from leadstream.settings import DEMO_KEY
 
 REPO = Path(__file__).resolve().parents[1]
 HEADER = ["First Name", "Last Name", "Email", "Phone", "Note"]
@@ -245,7 +245,7 @@ def test_live_needs_confirmation(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # "Live" points at the loopback sandbox, so that no test can reach PhoneBurner.
-    monkeypatch.setattr(leadstream.settings, "PHONEBURNER_URL", fresh_sandbox.url)
+    monkeypatch.setattr(leadstream.deliver.target, "PHONEBURNER_URL", fresh_sandbox.url)
     monkeypatch.setattr(sys, "stdin", io.StringIO(""))
     leads = write_leads(tmp_path / "leads.csv", 2)
     argv = ["send", str(leads), "--live", "--user-id", "377310706", "--cm-id", "576846"]

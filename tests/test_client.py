@@ -13,7 +13,7 @@ from contextlib import contextmanager, nullcontext
 import pytest
 import requests
 
-from leadstream.client import (
+from leadstream.deliver.client import (
     Attempt,
     Client,
     ClientError,
@@ -27,9 +27,9 @@ from leadstream.client import (
     TransportError,
     _transport_failure,
 )
-from leadstream.delivery import AttemptKind, DeliveryOutcome, RetryPolicy
-from leadstream.lead import Lead
-from leadstream.response import Code
+from leadstream.deliver.outcomes import AttemptKind, DeliveryOutcome, RetryPolicy
+from leadstream.protocol.lead import Lead
+from leadstream.protocol.response import Code
 
 URL = "http://leads.test/api/vendor/put_contact"
 KEY = "SECRET-KEY-7f3a9"

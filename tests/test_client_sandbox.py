@@ -14,10 +14,16 @@ from typing import Any
 
 import pytest
 
-from leadstream.client import Client, MockTransport, NotTaken, RawResponse, RequestsTransport
-from leadstream.delivery import AttemptKind, DeliveryOutcome, RetryPolicy
-from leadstream.lead import Lead
-from leadstream.response import Code
+from leadstream.deliver.client import (
+    Client,
+    MockTransport,
+    NotTaken,
+    RawResponse,
+    RequestsTransport,
+)
+from leadstream.deliver.outcomes import AttemptKind, DeliveryOutcome, RetryPolicy
+from leadstream.protocol.lead import Lead
+from leadstream.protocol.response import Code
 from leadstream.sandbox import Account, Faults, SandboxServer
 from leadstream.sandbox.faults import FaultKind, FaultPlan
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from leadstream.delivery import (
+from leadstream.deliver.outcomes import (
     AttemptKind,
     Decision,
     DeliveryError,
@@ -19,7 +19,7 @@ from leadstream.delivery import (
     decide,
     parse_retry_after,
 )
-from leadstream.response import PostResult, parse_response
+from leadstream.protocol.response import PostResult, parse_response
 
 ANSWERED = AttemptKind.ANSWERED
 NOT_TAKEN = AttemptKind.NOT_TAKEN

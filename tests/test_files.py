@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
 
-from leadstream.files import (
+from leadstream.prepare.files import (
     MAX_CELL_CHARS,
     MAX_ROWS,
     FileReadError,

@@ -1,4 +1,5 @@
-"""leadstream.form: form values ↔ Lead, the example lead, the legend test and its comparison."""
+"""leadstream.prepare.form: form values ↔ Lead, the example lead, the legend test and its
+comparison."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from leadstream.form import (
+from leadstream.prepare.form import (
     EXAMPLE_LEAD,
     FieldCheck,
     FormError,
@@ -22,9 +23,9 @@ from leadstream.form import (
     received_rows,
     sample_lead,
 )
-from leadstream.lead import Lead, Phone, PhoneType
-from leadstream.legend import FieldType, Legend, LegendField
-from leadstream.query import lead_to_pairs, split_pairs
+from leadstream.prepare.legend import FieldType, Legend, LegendField
+from leadstream.protocol.lead import Lead, Phone, PhoneType
+from leadstream.protocol.query import lead_to_pairs, split_pairs
 
 DEMO = Legend(
     (

@@ -17,9 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from leadstream.client import Attempt, Client, Delivery, MockTransport, RawResponse
-from leadstream.delivery import AttemptKind, DeliveryOutcome, RetryPolicy
-from leadstream.journal import (
+from leadstream.deliver.client import Attempt, Client, Delivery, MockTransport, RawResponse
+from leadstream.deliver.journal import (
     JOURNAL_FILENAME,
     SCHEMA_VERSION,
     Journal,
@@ -28,11 +27,12 @@ from leadstream.journal import (
     fingerprint,
     history_csv,
 )
-from leadstream.lead import Lead, Phone, PhoneType
-from leadstream.legend import FieldType, Legend, LegendField
-from leadstream.response import parse_response
+from leadstream.deliver.outcomes import AttemptKind, DeliveryOutcome, RetryPolicy
+from leadstream.deliver.target import Target
+from leadstream.prepare.legend import FieldType, Legend, LegendField
+from leadstream.protocol.lead import Lead, Phone, PhoneType
+from leadstream.protocol.response import parse_response
 from leadstream.sandbox import Account, SandboxServer
-from leadstream.settings import Target
 
 SECRET = "SECRET-KEY-7f3a9c51e2"
 SANDBOX = Target.sandbox("http://127.0.0.1:1/api/vendor/put_contact")
@@ -374,7 +374,7 @@ def test_claim_is_atomic_across_processes(tmp_path: Path) -> None:
     with Journal(path) as journal:
         run_id = make_run(journal, 300)
     script = (
-        "import sys\nfrom leadstream.journal import Journal\n"
+        "import sys\nfrom leadstream.deliver.journal import Journal\n"
         f"j = Journal({str(path)!r})\n"
         f"while rows := j.claim_next_rows({run_id}, 2):\n"
         "    print(*[r.row for r in rows], flush=True)\n"
@@ -435,7 +435,7 @@ def test_run_status_and_interrupted_owner(journal: Journal, tmp_path: Path) -> N
     assert [r.id for r in journal.unfinished_runs()] == [run_id]
     # Another process takes the run over and dies without a word.
     code = (
-        "from leadstream.journal import Journal\n"
+        "from leadstream.deliver.journal import Journal\n"
         f"Journal({str(journal.path)!r}).begin_run({run_id})\n"
     )
     journal.set_run_status(run_id, "paused")
@@ -456,7 +456,7 @@ def test_run_status_and_interrupted_owner(journal: Journal, tmp_path: Path) -> N
 def test_live_owner_blocks_another_process(journal: Journal) -> None:
     run_id = make_run(journal, 1)
     code = (
-        "import sys, time\nfrom leadstream.journal import Journal\n"
+        "import sys, time\nfrom leadstream.deliver.journal import Journal\n"
         f"Journal({str(journal.path)!r}).begin_run({run_id})\n"
         "print('ready', flush=True)\ntime.sleep(60)\n"
     )

@@ -20,7 +20,8 @@ CONTRACTS = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["tool"][
 
 
 def _module_exists(package_root: Path, module: str) -> bool:
-    """Whether `module` (dotted, e.g. leadstream.client) is a file or a package under the root."""
+    """Whether `module` (dotted, e.g. leadstream.deliver.client) is a file or a package under
+    the root."""
     path = package_root.joinpath(*module.split("."))
     return path.with_suffix(".py").is_file() or (path / "__init__.py").is_file()
 
@@ -74,12 +75,12 @@ def test_pyproject_declares_both_contracts() -> None:
     contracts = {contract["name"]: contract for contract in CONTRACTS["contracts"]}
     assert contracts["The core never imports streamlit"]["forbidden_modules"] == ["streamlit"]
     pure = contracts["Pure modules never import the I/O modules"]
-    assert {"leadstream.lead", "leadstream.query", "leadstream.response"} <= set(
-        pure["source_modules"]
-    )
-    assert {"leadstream.client", "leadstream.sandbox", "leadstream.journal"} <= set(
+    assert {"leadstream.protocol", "leadstream.prepare"} <= set(pure["source_modules"])
+    assert {"leadstream.deliver.client", "leadstream.sandbox", "leadstream.deliver.journal"} <= set(
         pure["forbidden_modules"]
     )
+    layers = contracts["Layers: the faces over deliver over prepare over protocol"]
+    assert layers["layers"][-2:] == ["prepare", "protocol"]
 
 
 def test_the_package_keeps_its_contracts(tmp_path: Path) -> None:
@@ -99,8 +100,10 @@ def test_lint_imports_runs_as_ci_runs_it() -> None:
 @pytest.mark.parametrize(
     ("module", "line", "contract"),
     [
-        ("query.py", "import streamlit", "The core never imports streamlit"),
-        ("response.py", "from leadstream import client", "Pure modules never import the I/O"),
+        ("protocol/query.py", "import streamlit", "The core never imports streamlit"),
+        ("protocol/response.py", "from leadstream.deliver import client", "Pure modules never"),
+        ("prepare/legend.py", "from leadstream.deliver import runs", "Layers: the faces"),
+        ("deliver/runs.py", "from leadstream.sandbox import rules", "Layers: the faces"),
     ],
 )
 def test_a_forbidden_import_breaks_a_contract(
@@ -109,8 +112,6 @@ def test_a_forbidden_import_breaks_a_contract(
     # A copy of the package with one bad import shows the contracts can fail.
     copy = tmp_path / "leadstream"
     shutil.copytree(ROOT / "leadstream", copy, ignore=shutil.ignore_patterns("__pycache__"))
-    if not _module_exists(tmp_path, "leadstream.client"):
-        (copy / "client.py").write_text('"""Stand-in."""\n', "utf-8")
     target = copy / module
     target.write_text(target.read_text("utf-8") + f"\n{line}  # noqa\n", "utf-8")
     run = _lint_imports(_config_for(tmp_path, tmp_path), tmp_path)
@@ -129,7 +130,12 @@ def _ruff_sort_key(name: str) -> tuple[int, str]:
 
 @pytest.mark.parametrize(
     "module",
-    ["leadstream", "leadstream.lead", "leadstream.query", "leadstream.response"],
+    [
+        "leadstream",
+        "leadstream.protocol.lead",
+        "leadstream.protocol.query",
+        "leadstream.protocol.response",
+    ],
 )
 def test_all_is_sorted_and_importable(module: str) -> None:
     imported = importlib.import_module(module)
@@ -150,7 +156,7 @@ def test_star_import_gives_exactly_all() -> None:
 
 def test_the_core_does_not_load_streamlit() -> None:
     # The contracts read the source; this checks what importing the package really loads.
-    code = "import sys, leadstream, leadstream.query, leadstream.response; "
+    code = "import sys, leadstream, leadstream.protocol.query, leadstream.protocol.response; "
     code += "print('streamlit' in sys.modules)"
     run = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60

@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from leadstream.lead import LEAD_FIELDS, STANDARD_FIELDS, Lead, Phone, PhoneType
+from leadstream.protocol.lead import LEAD_FIELDS, STANDARD_FIELDS, Lead, Phone, PhoneType
 
 
 def test_phone_types_are_numbered_as_in_the_document() -> None:

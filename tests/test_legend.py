@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from leadstream.legend import (
+from leadstream.prepare.legend import (
     FieldType,
     Legend,
     LegendError,

@@ -4,10 +4,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from leadstream.files import read_table
-from leadstream.lead import Lead, Phone, PhoneType
-from leadstream.legend import FieldType, Legend, LegendField
-from leadstream.mapping import (
+from leadstream.prepare.files import read_table
+from leadstream.prepare.legend import FieldType, Legend, LegendField
+from leadstream.prepare.mapping import (
     ColumnMapping,
     MappingError,
     PreparedRow,
@@ -19,7 +18,8 @@ from leadstream.mapping import (
     target_choices,
     target_label,
 )
-from leadstream.query import build_url, decode_query
+from leadstream.protocol.lead import Lead, Phone, PhoneType
+from leadstream.protocol.query import build_url, decode_query
 
 LEGEND = Legend(
     fields=[
@@ -443,7 +443,7 @@ def test_non_text_frames_are_read_as_text() -> None:
 
 
 def prepared(index: int, lead: Lead, *, invalid: bool = False) -> PreparedRow:
-    from leadstream.validate import Problem
+    from leadstream.prepare.validate import Problem
 
     problems = (Problem(field="email", message="bad", level="error"),) if invalid else ()
     return PreparedRow(index=index, line=index + 2, lead=lead, problems=problems, source={})

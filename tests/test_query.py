@@ -12,8 +12,8 @@ from urllib.parse import quote
 import pytest
 from vendor_example import EMAIL, KEY, LEAD, PARAMS, QUERY
 
-from leadstream.lead import Lead, Phone, PhoneType
-from leadstream.query import (
+from leadstream.protocol.lead import Lead, Phone, PhoneType
+from leadstream.protocol.query import (
     PHONEBURNER_URL,
     SAFE_URL_LENGTH,
     build_url,

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from leadstream.response import VENDOR_CODES, Code, PostResult, parse_response
+from leadstream.protocol.response import VENDOR_CODES, Code, PostResult, parse_response
 
 LEAD_URL = "https://www.phoneburner.com/ms/lead_redirect?upc=ATFHD3PP"
 # The document prints its example answer with a stray space inside the URL.

@@ -9,10 +9,10 @@ from collections import Counter
 
 import pytest
 
-from leadstream.lead import Lead, Phone, PhoneType
-from leadstream.legend import FieldType, LegendField
-from leadstream.query import split_pairs
-from leadstream.response import VENDOR_CODES, Code, parse_response
+from leadstream.prepare.legend import FieldType, LegendField
+from leadstream.protocol.lead import Lead, Phone, PhoneType
+from leadstream.protocol.query import split_pairs
+from leadstream.protocol.response import VENDOR_CODES, Code, parse_response
 from leadstream.sandbox import (
     Account,
     AccountError,

@@ -34,14 +34,14 @@ import requests
 from streamlit.testing.v1 import AppTest
 from test_app_support import button, texts
 
-import leadstream.client
+import leadstream.deliver.client
 from leadstream.cli import main
-from leadstream.client import Client, RequestsTransport, TransportError
-from leadstream.delivery import RetryPolicy
-from leadstream.journal import Journal, history_csv
-from leadstream.lead import Lead
+from leadstream.deliver.client import Client, RequestsTransport, TransportError
+from leadstream.deliver.journal import Journal, history_csv
+from leadstream.deliver.outcomes import RetryPolicy
+from leadstream.deliver.target import DEMO_CM_ID, DEMO_USER_ID
+from leadstream.protocol.lead import Lead
 from leadstream.sandbox import Account, Faults, SandboxServer
-from leadstream.settings import DEMO_CM_ID, DEMO_USER_ID
 
 pytest_plugins = ("test_app_support",)
 pytestmark = pytest.mark.slow  # a whole session each: about 20 s for the file
@@ -172,7 +172,7 @@ def account_for(key: str) -> Account:
 @pytest.fixture
 def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     """Clients made without a policy (the CLI's) retry quickly; the audit is not about time."""
-    monkeypatch.setattr(leadstream.client, "RetryPolicy", lambda: FAST)
+    monkeypatch.setattr(leadstream.deliver.client, "RetryPolicy", lambda: FAST)
 
 
 @pytest.fixture

@@ -2,8 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from leadstream.query import PHONEBURNER_URL
-from leadstream.settings import (
+from leadstream.deliver.target import (
     KEY_VARIABLE,
     SettingsError,
     Target,
@@ -12,6 +11,7 @@ from leadstream.settings import (
     find_key,
     leadstream_home,
 )
+from leadstream.protocol.query import PHONEBURNER_URL
 
 SECRET = "SECRET-KEY-7f3a9c"
 

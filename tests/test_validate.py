@@ -12,9 +12,8 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from vendor_example import LEAD
 
-from leadstream.lead import Lead, Phone, PhoneType
-from leadstream.legend import FieldType, Legend, LegendField
-from leadstream.validate import (
+from leadstream.prepare.legend import FieldType, Legend, LegendField
+from leadstream.prepare.validate import (
     Checked,
     Problem,
     check_email,
@@ -23,6 +22,7 @@ from leadstream.validate import (
     check_zip,
     validate_lead,
 )
+from leadstream.protocol.lead import Lead, Phone, PhoneType
 
 LEGEND = Legend(
     (

@@ -1,14 +1,14 @@
 """The vendor document's example lead, written out once for the tests.
 
 Copied by hand from the document's example GET (reference/leadstream-vendor-integration.txt),
-not from `leadstream.form.EXAMPLE_LEAD`, so the tests stay an independent check on the app.
+not from `leadstream.prepare.form.EXAMPLE_LEAD`, so the tests stay an independent check on the app.
 The document's copy of the email is obfuscated ("[email protected]"), so a plausible address
 for Jeff Sample stands in for it.
 """
 
 from __future__ import annotations
 
-from leadstream.lead import Lead, Phone, PhoneType
+from leadstream.protocol.lead import Lead, Phone, PhoneType
 
 KEY = "XXXYYYZZZ"
 EMAIL = "jeff.sample@example.com"

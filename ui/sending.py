@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import time
 
-from leadstream.client import Attempt, Delivery
-from leadstream.lead import LEAD_FIELDS, Lead
+from leadstream.deliver.client import Attempt, Delivery
+from leadstream.protocol.lead import LEAD_FIELDS, Lead
 from ui.state import Connection, get_client, get_journal
 from ui.widgets import SentLead, target_label
 

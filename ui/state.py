@@ -18,8 +18,7 @@ from urllib.parse import urlsplit
 
 import streamlit as st
 
-from leadstream.query import mask_secret
-from leadstream.settings import (
+from leadstream.deliver.target import (
     DEMO_CM_ID,
     DEMO_KEY,
     DEMO_USER_ID,
@@ -30,10 +29,11 @@ from leadstream.settings import (
     find_key,
     leadstream_home,
 )
+from leadstream.protocol.query import mask_secret
 
 if TYPE_CHECKING:
-    from leadstream.client import Client
-    from leadstream.journal import Journal
+    from leadstream.deliver.client import Client
+    from leadstream.deliver.journal import Journal
     from leadstream.sandbox import SandboxServer
 
 __all__ = [
@@ -79,7 +79,7 @@ DEMO_LEGEND_NAME = "Demo LeadStream"
 
 @st.cache_resource(show_spinner=False)
 def _journal_at(home: str) -> Journal:
-    from leadstream.journal import JOURNAL_FILENAME, Journal
+    from leadstream.deliver.journal import JOURNAL_FILENAME, Journal
     from leadstream.sandbox import Account
 
     path = Path(home) / JOURNAL_FILENAME
@@ -117,7 +117,7 @@ def _close_client(client: Client) -> None:
 
 @st.cache_resource(show_spinner=False, max_entries=8, on_release=_close_client)
 def _client_for(url: str, key: str) -> Client:
-    from leadstream.client import Client
+    from leadstream.deliver.client import Client
 
     return Client(url=url, key=key)
 

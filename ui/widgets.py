@@ -1,6 +1,6 @@
 """Small display helpers shared by the pages: field notes, outcomes, where leads go.
 
-Only presentation lives here; what an outcome means comes from `leadstream.delivery`.
+Only presentation lives here; what an outcome means comes from `leadstream.deliver.outcomes`.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from urllib.parse import urlsplit
 
 import streamlit as st
 
-from leadstream.delivery import DeliveryOutcome
-from leadstream.settings import TargetKind
+from leadstream.deliver.outcomes import DeliveryOutcome
+from leadstream.deliver.target import TargetKind
 from ui.state import Connection
 
 __all__ = [

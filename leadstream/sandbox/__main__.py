@@ -10,7 +10,7 @@ import time
 from collections.abc import Sequence
 from types import FrameType
 
-from leadstream.query import mask_secret
+from leadstream.protocol.query import mask_secret
 from leadstream.sandbox.account import Account, AccountError
 from leadstream.sandbox.faults import Faults, FaultsError
 from leadstream.sandbox.server import SandboxServer

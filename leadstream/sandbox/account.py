@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, cast, get_args
 
-from leadstream.legend import FieldType, Legend, LegendField
+from leadstream.prepare.legend import FieldType, Legend, LegendField
 
 __all__ = ["Account", "AccountError", "LeadStream", "User", "UserStatus"]
 

@@ -17,9 +17,9 @@ from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 
-from leadstream.lead import Lead
-from leadstream.query import DecodedQuery, decode_pairs, lead_from_query
-from leadstream.response import Code
+from leadstream.protocol.lead import Lead
+from leadstream.protocol.query import DecodedQuery, decode_pairs, lead_from_query
+from leadstream.protocol.response import Code
 from leadstream.sandbox.account import Account
 
 __all__ = ["LEAD_URL", "Answer", "LeadStore", "StoredLead", "answer"]

@@ -21,8 +21,8 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TextIO
 
-from leadstream.query import encode_pairs, mask_secret, mask_url, split_pairs
-from leadstream.response import VENDOR_CODES, Code
+from leadstream.protocol.query import encode_pairs, mask_secret, mask_url, split_pairs
+from leadstream.protocol.response import VENDOR_CODES, Code
 from leadstream.sandbox.account import Account
 from leadstream.sandbox.faults import FAULT_KINDS, FaultKind, FaultPlan, Faults
 from leadstream.sandbox.rules import Answer, LeadStore, StoredLead, answer

@@ -20,9 +20,9 @@ from typing import Any
 
 import pytest
 
-from leadstream.journal import JOURNAL_FILENAME, Journal
+from leadstream.deliver.journal import JOURNAL_FILENAME, Journal
+from leadstream.deliver.target import DEMO_CM_ID, DEMO_KEY, DEMO_USER_ID
 from leadstream.sandbox import Account, Faults, SandboxServer
-from leadstream.settings import DEMO_CM_ID, DEMO_KEY, DEMO_USER_ID
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tools"))

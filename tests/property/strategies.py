@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from leadstream.lead import LEAD_FIELDS, Lead, Phone, PhoneType
+from leadstream.protocol.lead import LEAD_FIELDS, Lead, Phone, PhoneType
 
 __all__ = [
     "URL_SPECIALS",

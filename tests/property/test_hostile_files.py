@@ -21,7 +21,7 @@ from hypothesis import event, example, given
 from hypothesis import strategies as st
 from openpyxl import Workbook
 
-from leadstream.files import (
+from leadstream.prepare.files import (
     DELIMITERS,
     MAX_CELL_CHARS,
     FileReadError,

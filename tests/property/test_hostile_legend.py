@@ -11,7 +11,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from leadstream.legend import (
+from leadstream.prepare.legend import (
     FieldType,
     Legend,
     LegendError,

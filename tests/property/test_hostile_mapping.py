@@ -13,8 +13,8 @@ import pytest
 from hypothesis import event, example, given
 from hypothesis import strategies as st
 
-from leadstream.legend import FieldType, Legend, LegendField
-from leadstream.mapping import (
+from leadstream.prepare.legend import FieldType, Legend, LegendField
+from leadstream.prepare.mapping import (
     PHONE_PREFIX,
     TAGS,
     ColumnMapping,
@@ -26,7 +26,7 @@ from leadstream.mapping import (
     target_choices,
     target_label,
 )
-from leadstream.query import build_url, decode_query, lead_from_query
+from leadstream.protocol.query import build_url, decode_query, lead_from_query
 
 from .hostile_strategies import (
     any_json,

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from leadstream.response import VENDOR_CODES, Code, parse_response
+from leadstream.protocol.response import VENDOR_CODES, Code, parse_response
 
 from .hostile_strategies import deadline, fuzz, response_bodies, statuses
 

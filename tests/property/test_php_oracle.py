@@ -19,8 +19,8 @@ import pytest
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
-from leadstream.lead import Lead
-from leadstream.query import build_url, decode_query, lead_from_query
+from leadstream.protocol.lead import Lead
+from leadstream.protocol.query import build_url, decode_query, lead_from_query
 
 from .strategies import field_text, leads
 

@@ -11,8 +11,8 @@ from urllib.parse import urlsplit
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from leadstream.lead import Lead, Phone, PhoneType
-from leadstream.query import (
+from leadstream.protocol.lead import Lead, Phone, PhoneType
+from leadstream.protocol.query import (
     build_url,
     check_length,
     curl_command,

@@ -30,14 +30,20 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, NamedTuple, Self
 
-from leadstream.delivery import DeliveryOutcome
-from leadstream.lead import Lead
-from leadstream.legend import FieldType, Legend, LegendField
-from leadstream.query import QueryPairs, decode_query, encode_pairs, lead_from_query, lead_to_pairs
-from leadstream.settings import Target, TargetKind, leadstream_home
+from leadstream.deliver.outcomes import DeliveryOutcome
+from leadstream.deliver.target import Target, TargetKind, leadstream_home
+from leadstream.prepare.legend import FieldType, Legend, LegendField
+from leadstream.protocol.lead import Lead
+from leadstream.protocol.query import (
+    QueryPairs,
+    decode_query,
+    encode_pairs,
+    lead_from_query,
+    lead_to_pairs,
+)
 
 if TYPE_CHECKING:  # only for annotations: the journal opens fast in helper processes
-    from leadstream.client import Attempt, Delivery
+    from leadstream.deliver.client import Attempt, Delivery
 
 __all__ = [
     "JOURNAL_FILENAME",
@@ -981,7 +987,9 @@ HISTORY_COLUMNS = (
 
 def history_csv(entries: Iterable[HistoryEntry]) -> bytes:
     """`entries` as CSV in UTF-8 with a byte-order mark, formulas neutralised."""
-    from leadstream.files import neutralize_formula  # pandas is slow to import; only needed here
+    from leadstream.prepare.files import (
+        neutralize_formula,  # pandas is slow to import; only needed here
+    )
 
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")

@@ -1,7 +1,8 @@
 """What the bulk upload page shows: file descriptions, the mapping table, the checked preview,
 problem-row exports, progress lines and run labels.
 
-Pure presentation over `leadstream.files`, `mapping` and `bulk`: no streamlit, no I/O. The page
+Pure presentation over `leadstream.prepare.files`, `mapping` and `deliver.runs`: no streamlit,
+no I/O. The page
 draws these values; the rules that decide a row's fate live in `mapping` (checks) and `bulk`
 (planning and sending). The one decision made here is the person's choice of rows: rows with
 warnings are sent only when asked, and then they go through `bulk.plan_rows` like the others.
@@ -20,18 +21,18 @@ from typing import Literal
 import pandas as pd
 from pandas.io.formats.style import Styler
 
-from leadstream.bulk import PlannedRow, Progress, Seen, plan_rows
-from leadstream.files import Table, to_csv_bytes
-from leadstream.lead import LEAD_FIELDS, Lead
-from leadstream.legend import Legend
-from leadstream.mapping import (
+from leadstream.deliver.runs import PlannedRow, Progress, Seen, plan_rows
+from leadstream.prepare.files import Table, to_csv_bytes
+from leadstream.prepare.legend import Legend
+from leadstream.prepare.mapping import (
     ColumnMapping,
     PreparedRow,
     auto_match,
     target_choices,
     target_label,
 )
-from leadstream.query import build_url, mask_url
+from leadstream.protocol.lead import LEAD_FIELDS, Lead
+from leadstream.protocol.query import build_url, mask_url
 
 __all__ = [
     "AUTO",

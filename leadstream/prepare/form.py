@@ -3,7 +3,7 @@ lead, the legend test's sample lead, and the sent-versus-received comparison.
 
 The pages keep what the user typed (text, dates, ticks, phone rows, tags) in a `FormValues`;
 this module turns it into the `Lead` that is sent, and a `Lead` (an example, a row of the
-history) back into form values. Field names and labels come from `leadstream.lead`.
+history) back into form values. Field names and labels come from `leadstream.protocol.lead`.
 """
 
 from __future__ import annotations
@@ -14,15 +14,15 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import NamedTuple
 
-from leadstream.lead import LEAD_FIELDS, STANDARD_FIELDS, Lead, Phone, PhoneType
-from leadstream.legend import (
+from leadstream.prepare.legend import (
     FieldType,
     Legend,
     ValueFormatError,
     format_custom_fields,
     format_value,
 )
-from leadstream.query import QueryPairs, decode_query, encode_pairs, mask_secret
+from leadstream.protocol.lead import LEAD_FIELDS, STANDARD_FIELDS, Lead, Phone, PhoneType
+from leadstream.protocol.query import QueryPairs, decode_query, encode_pairs, mask_secret
 
 __all__ = [
     "EXAMPLE_LEAD",

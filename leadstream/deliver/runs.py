@@ -23,10 +23,8 @@ from typing import Any, Literal, Self
 
 import pandas as pd
 
-from leadstream.client import Client, Delivery
-from leadstream.delivery import DeliveryOutcome
-from leadstream.files import to_csv_bytes
-from leadstream.journal import (
+from leadstream.deliver.client import Client, Delivery
+from leadstream.deliver.journal import (
     FINAL_STATES,
     Journal,
     NewRow,
@@ -35,9 +33,11 @@ from leadstream.journal import (
     fingerprint,
     utc_now,
 )
-from leadstream.mapping import PreparedRow, find_duplicates
-from leadstream.response import Code
-from leadstream.settings import Target
+from leadstream.deliver.outcomes import DeliveryOutcome
+from leadstream.deliver.target import Target
+from leadstream.prepare.files import to_csv_bytes
+from leadstream.prepare.mapping import PreparedRow, find_duplicates
+from leadstream.protocol.response import Code
 
 __all__ = [
     "ACCOUNT_WIDE_CODES",

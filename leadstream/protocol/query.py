@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 from urllib.parse import quote, unquote_plus
 
-from leadstream.lead import LEAD_FIELDS, STANDARD_FIELDS, Lead, Phone, PhoneType
+from leadstream.protocol.lead import LEAD_FIELDS, STANDARD_FIELDS, Lead, Phone, PhoneType
 
 __all__ = [
     "PHONEBURNER_URL",

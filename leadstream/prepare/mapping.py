@@ -4,8 +4,8 @@ A mapping says, for each column of a file, which part of a lead it fills (its *t
 which values every row gets regardless of the file (its *constants*, such as `cm_id`). Targets
 are plain strings so that a mapping saves to JSON as a person would write it:
 
-- a standard field from `leadstream.lead.LEAD_FIELDS`: `firstname`, … `promocode`, `user_id`,
-  `cm_id` (each filled from at most one column);
+- a standard field from `leadstream.protocol.lead.LEAD_FIELDS`: `firstname`, … `promocode`,
+  `user_id`, `cm_id` (each filled from at most one column);
 - `custom_field[ID]`, formatted by the legend's type for that ID (at most one column each);
 - `phone:<type>` such as `phone:mobile`: an additional phone of that `PhoneType`, labelled with
   the type's name (`Mobile`), as in the vendor document's example; several columns allowed;
@@ -28,10 +28,10 @@ from typing import Literal
 
 import pandas as pd
 
-from leadstream.lead import LEAD_FIELDS, Lead, Phone, PhoneType
-from leadstream.legend import FieldType, Legend, ValueFormatError, format_value
-from leadstream.query import lead_to_pairs
-from leadstream.validate import Level, Problem, validate_lead
+from leadstream.prepare.legend import FieldType, Legend, ValueFormatError, format_value
+from leadstream.prepare.validate import Level, Problem, validate_lead
+from leadstream.protocol.lead import LEAD_FIELDS, Lead, Phone, PhoneType
+from leadstream.protocol.query import lead_to_pairs
 
 __all__ = [
     "PHONE_PREFIX",

@@ -2,7 +2,8 @@
 
 Everything that touches the network goes through a `Transport`: `RequestsTransport` (one
 `requests.Session`, urllib3's own retries off so that only the delivery rules decide) in real
-use, `MockTransport` in tests. `Client.post` sends one lead, asks `leadstream.delivery.decide`
+use, `MockTransport` in tests. `Client.post` sends one lead, asks
+`leadstream.deliver.outcomes.decide`
 after every try and returns a `Delivery`; network trouble never raises, it becomes an outcome.
 
 The vendor key travels in the query string, so it is kept out of everything this module lets
@@ -30,7 +31,7 @@ import requests
 import requests.adapters
 import urllib3.exceptions
 
-from leadstream.delivery import (
+from leadstream.deliver.outcomes import (
     AttemptKind,
     DeliveryOutcome,
     RetryPolicy,
@@ -38,9 +39,9 @@ from leadstream.delivery import (
     decide,
     parse_retry_after,
 )
-from leadstream.lead import Lead
-from leadstream.query import build_url, mask_secret, mask_url
-from leadstream.response import Code, PostResult, parse_response
+from leadstream.protocol.lead import Lead
+from leadstream.protocol.query import build_url, mask_secret, mask_url
+from leadstream.protocol.response import Code, PostResult, parse_response
 
 __all__ = [
     "Attempt",

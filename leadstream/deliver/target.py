@@ -15,7 +15,7 @@ from enum import StrEnum
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from leadstream.query import PHONEBURNER_URL, mask_secret
+from leadstream.protocol.query import PHONEBURNER_URL, mask_secret
 
 __all__ = [
     "DEMO_CM_ID",

@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import NamedTuple
 
-from leadstream.lead import LEAD_FIELDS
+from leadstream.protocol.lead import LEAD_FIELDS
 
 __all__ = [
     "FieldType",

@@ -1,6 +1,7 @@
 """The delivery rules: what each try's answer means for the lead, and whether to try again.
 
-Pure: no network, no clock, no threads. The client (`leadstream.client`) performs the tries and
+Pure: no network, no clock, no threads. The client (`leadstream.deliver.client`) performs the
+tries and
 asks `decide` after each one; the bulk run, the journal and the pages read the resulting
 `DeliveryOutcome`.
 
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
 
-from leadstream.response import Code, PostResult
+from leadstream.protocol.response import Code, PostResult
 
 __all__ = [
     "AttemptKind",

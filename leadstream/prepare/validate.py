@@ -17,8 +17,8 @@ from typing import Any, Literal
 import email_validator
 import phonenumbers
 
-from leadstream.lead import LEAD_FIELDS, Lead, Phone
-from leadstream.legend import FieldType, Legend, ValueFormatError, format_value
+from leadstream.prepare.legend import FieldType, Legend, ValueFormatError, format_value
+from leadstream.protocol.lead import LEAD_FIELDS, Lead, Phone
 
 __all__ = [
     "Checked",
