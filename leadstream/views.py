@@ -50,11 +50,13 @@ __all__ = [
     "apply_mapping_edits",
     "carry_mapping",
     "coloured",
+    "count_tiles",
     "delimiter_label",
     "describe_table",
     "encoding_label",
     "fit_mapping",
     "format_duration",
+    "legend_mismatch",
     "local_time",
     "mapping_summary",
     "mapping_table",
@@ -77,6 +79,8 @@ __all__ = [
     "sample_values",
     "stem",
     "target_menu",
+    "warned_count",
+    "with_row_values",
 ]
 
 PAGE_SIZE = 100
@@ -314,6 +318,37 @@ def merge_legend_matches(
     return result
 
 
+def legend_mismatch(legend: Legend | None, cm_id: str) -> str:
+    """A warning when the chosen legend was saved for another LeadStream than the one the rows
+    go to (custom-field IDs differ between LeadStreams), else ""."""
+    cm_id = cm_id.strip()
+    if legend is None or not legend.cm_id or not cm_id or legend.cm_id == cm_id:
+        return ""
+    return (
+        f"The legend “{legend.name}” belongs to LeadStream {legend.cm_id}, but the leads go to "
+        f"{cm_id}. Custom-field IDs differ between LeadStreams: check that this is the right "
+        "legend."
+    )
+
+
+def with_row_values(
+    mapping: ColumnMapping,
+    other: Mapping[str, str],
+    *,
+    cm_id: str = "",
+    user_id: str = "",
+    tags: str = "",
+) -> ColumnMapping:
+    """The mapping the rows are prepared with: its columns, plus the values given for every
+    row (the loaded mapping's `other` constants, then cm_id, user ID and tags when filled in,
+    which win over `other`)."""
+    constants = dict(other)
+    for target, value in (("cm_id", cm_id), ("user_id", user_id), ("tags", tags)):
+        if value := value.strip():
+            constants[target] = value
+    return ColumnMapping(dict(mapping.columns), constants)
+
+
 # --- The checked preview ---------------------------------------------------------------------
 
 # What will happen to a row, as the preview says it. `held` is a row with warnings that the
@@ -399,6 +434,38 @@ class PreviewCounts:
     uncertain: int
     to_send: int
     held: int
+
+    @property
+    def held_back(self) -> int:
+        """Rows kept out although valid and new: warnings not chosen, or an unclear earlier
+        send of a row without an email."""
+        return self.uncertain + self.held
+
+
+def count_tiles(counts: PreviewCounts) -> list[tuple[str, int, str]]:
+    """The preview's counters as (label, number, help), in the order they are shown."""
+    return [
+        ("Will be sent", counts.to_send, "Rows the Send button sends."),
+        ("Ready", counts.ready, "Rows without any problem."),
+        (
+            "With warnings",
+            counts.warnings,
+            "Sent when you choose “Ready rows and rows with warnings”, held back otherwise.",
+        ),
+        ("Invalid", counts.invalid, "Rows with errors: never sent."),
+        ("Duplicates", counts.duplicates, "Skipped unless you send duplicates too."),
+        (
+            "Held back",
+            counts.held_back,
+            "Rows with warnings you chose not to send, and rows without an email whose "
+            "earlier send got no clear answer.",
+        ),
+    ]
+
+
+def warned_count(prepared: Iterable[PreparedRow]) -> int:
+    """Rows that pass the checks with warnings (sent only when the person asks)."""
+    return sum(1 for row in prepared if row.status == "warning")
 
 
 @dataclass(frozen=True, slots=True)

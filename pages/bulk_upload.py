@@ -15,6 +15,7 @@ cached preview, the run on screen); widgets whose values must survive a page swi
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -431,12 +432,39 @@ def mapping_step(
 ) -> tuple[ColumnMapping, Legend | None] | None:
     st.subheader("2 · Match the columns to lead fields")
     columns = tuple(table.columns)
+    top = st.columns([2, 1, 1, 2])
+    legend = _legend_picker(top[0], columns, conn, journal)
+    mapping_columns = _canonical(table, legend)
+    _row_value_inputs(top[1:])
+    if mismatch := view.legend_mismatch(legend, str(state.get(CM_ID, ""))):
+        st.warning(md(mismatch), icon=":material/warning:")
+    other: dict[str, str] = state.get(OTHER_CONSTANTS, {})
+    _other_constants_line(other, legend)
+    mapping_columns = _mapping_editor(table, legend)
+    st.caption(md(view.mapping_summary(columns, mapping_columns)))
+    mapping = view.with_row_values(
+        mapping_columns,
+        other,
+        cm_id=str(state.get(CM_ID, "")),
+        user_id=str(state.get(USER_ID, "")),
+        tags=str(state.get(TAGS, "")),
+    )
+    _save_or_load(stored, mapping, columns, legend)
+    if _mapping_problems(mapping, columns, legend):
+        st.caption("Fix the mapping above to check the rows.")
+        return None
+    return mapping, legend
+
+
+def _legend_picker(
+    where: Any, columns: tuple[str, ...], conn: ui.Connection, journal: Journal
+) -> Legend | None:
+    """The legend select box (defaulting to the legend that fits the cm_id); the legend chosen."""
     _sync_ids(conn)
     options = _legend_options(conn, journal)
     if state.get(LEGEND) not in options:
         state[LEGEND] = _default_legend(options, journal, str(state.get(CM_ID, "")))
-    top = st.columns([2, 1, 1, 2])
-    top[0].selectbox(
+    where.selectbox(
         "Custom-field legend",
         list(options),
         format_func=options.__getitem__,
@@ -446,47 +474,46 @@ def mapping_step(
         help="Columns named like a field of the legend fill that custom field. Save legends "
         "on the Custom-field legend page.",
     )
-    legend = _legend_for(state[LEGEND], journal)
-    mapping_columns = _canonical(table, legend)
-    top[1].text_input(
+    return _legend_for(state[LEGEND], journal)
+
+
+def _row_value_inputs(where: Sequence[Any]) -> None:
+    """cm_id, user ID and tags for every row, side by side."""
+    where[0].text_input(
         "cm_id for every row",
         key=CM_ID,
         help="The LeadStream ID, for rows whose cm_id column is empty (or when no column gives "
         "it). Starts from the sidebar's default.",
     )
-    top[2].text_input(
+    where[1].text_input(
         "User ID for every row",
         key=USER_ID,
         help="The PhoneBurner user who receives the leads, for rows that do not say.",
     )
-    top[3].text_input(
+    where[2].text_input(
         "Tags for every row",
         key=TAGS,
         placeholder="e.g. Spring mailing, Imported",
         help="Separate tags with commas. Added to each row's own tags.",
     )
-    if (
-        legend is not None
-        and legend.cm_id
-        and state.get(CM_ID)
-        and (legend.cm_id != state.get(CM_ID))
-    ):
-        st.warning(
-            f"The legend “{md(legend.name)}” belongs to LeadStream {md(legend.cm_id)}, but the "
-            f"leads go to {md(str(state.get(CM_ID)))}. Custom-field IDs differ between "
-            "LeadStreams: check that this is the right legend.",
-            icon=":material/warning:",
-        )
-    other: dict[str, str] = state.get(OTHER_CONSTANTS, {})
-    if other:
-        listed = "; ".join(f"{view.target_menu(legend).label(t)} = {v}" for t, v in other.items())
-        left, right = st.columns([4, 1], vertical_alignment="center")
-        left.caption(f"Also for every row (from the loaded mapping): {md(listed)}")
-        right.button("Remove these", key="bulk.clear_other", on_click=_clear_other_constants)
 
-    menu = view.target_menu(legend, extra=mapping_columns.columns.values())
+
+def _other_constants_line(other: dict[str, str], legend: Legend | None) -> None:
+    """The loaded mapping's other values for every row, with a button to drop them."""
+    if not other:
+        return
+    listed = "; ".join(f"{view.target_menu(legend).label(t)} = {v}" for t, v in other.items())
+    left, right = st.columns([4, 1], vertical_alignment="center")
+    left.caption(f"Also for every row (from the loaded mapping): {md(listed)}")
+    right.button("Remove these", key="bulk.clear_other", on_click=_clear_other_constants)
+
+
+def _mapping_editor(table: Table, legend: Legend | None) -> ColumnMapping:
+    """The column → field table; returns the canonical mapping after any pending edits."""
+    columns = tuple(table.columns)
+    menu = view.target_menu(legend, extra=state[MAPPING].columns.values())
     _commit_map_edits(_editor_key(), columns, menu)  # edits the callback did not see (tests)
-    mapping_columns = state[MAPPING]
+    mapping_columns: ColumnMapping = state[MAPPING]
     menu = view.target_menu(legend, extra=mapping_columns.columns.values())
     key = _editor_key()
     st.data_editor(
@@ -509,13 +536,12 @@ def mapping_step(
         on_change=_commit_map_edits,
         args=(key, columns, menu),
     )
-    st.caption(md(view.mapping_summary(columns, mapping_columns)))
-    constants = dict(other)
-    for target, name in (("cm_id", CM_ID), ("user_id", USER_ID), ("tags", TAGS)):
-        if value := str(state.get(name, "")).strip():
-            constants[target] = value
-    mapping = ColumnMapping(dict(mapping_columns.columns), constants)
+    return mapping_columns
 
+
+def _save_or_load(
+    stored: StoredFile, mapping: ColumnMapping, columns: tuple[str, ...], legend: Legend | None
+) -> None:
     with st.expander("Save or load this mapping"):
         left, right = st.columns(2)
         left.download_button(
@@ -542,6 +568,11 @@ def mapping_step(
             args=(upload_key, columns),
         )
 
+
+def _mapping_problems(
+    mapping: ColumnMapping, columns: tuple[str, ...], legend: Legend | None
+) -> bool:
+    """Shows the mapping's errors, then its warnings; True when an error stops the check."""
     problems = mapping.problems(list(columns), legend)
     errors = [p for p in problems if p.level == "error"]
     for problem in errors:
@@ -549,10 +580,7 @@ def mapping_step(
     for problem in problems:
         if problem.level != "error":
             st.warning(problem.message, icon=":material/warning:")
-    if errors:
-        st.caption("Fix the mapping above to check the rows.")
-        return None
-    return mapping, legend
+    return bool(errors)
 
 
 # ---------------------------------------------------------------------------- 3. the preview
@@ -625,7 +653,22 @@ def preview_step(
 ) -> tuple[tuple[Any, ...], view.Preview]:
     st.subheader("3 · Check every row")
     prepared_key, prepared = _prepared(stored, table, mapping, legend)
-    warned = sum(1 for row in prepared if row.status == "warning")
+    _row_choices(view.warned_count(prepared))
+    key, preview = _preview(prepared_key, prepared, conn, journal)
+    _count_tiles(preview.counts)
+    if state.get(INCLUDE_DUPLICATES):
+        st.warning(
+            "Duplicates will be sent. PhoneBurner refuses a second lead with the same email in "
+            "one LeadStream (DUPLICATE EMAIL); rows without an email may be stored twice.",
+            icon=":material/warning:",
+        )
+    choice, shown = _filter_bar(stored, table, preview)
+    _preview_rows(choice, shown, conn, legend)
+    return key, preview
+
+
+def _row_choices(warned: int) -> None:
+    """Which rows go: ready only or with warnings; duplicates or not."""
     choices = st.columns([3, 2])
     choices[0].radio(
         "Rows to send",
@@ -645,33 +688,18 @@ def preview_step(
         help="Duplicates are rows whose email (or, without one, every value) appears earlier in "
         "the file, or that were already delivered to this LeadStream from this computer.",
     )
-    key, preview = _preview(prepared_key, prepared, conn, journal)
-    counts = preview.counts
-    tiles = st.columns(6)
-    tiles[0].metric("Will be sent", f"{counts.to_send:,}", help="Rows the Send button sends.")
-    tiles[1].metric("Ready", f"{counts.ready:,}", help="Rows without any problem.")
-    tiles[2].metric(
-        "With warnings",
-        f"{counts.warnings:,}",
-        help="Sent when you choose “Ready rows and rows with warnings”, held back otherwise.",
-    )
-    tiles[3].metric("Invalid", f"{counts.invalid:,}", help="Rows with errors: never sent.")
-    tiles[4].metric(
-        "Duplicates", f"{counts.duplicates:,}", help="Skipped unless you send duplicates too."
-    )
-    tiles[5].metric(
-        "Held back",
-        f"{counts.uncertain + counts.held:,}",
-        help="Rows with warnings you chose not to send, and rows without an email whose "
-        "earlier send got no clear answer.",
-    )
-    if state.get(INCLUDE_DUPLICATES):
-        st.warning(
-            "Duplicates will be sent. PhoneBurner refuses a second lead with the same email in "
-            "one LeadStream (DUPLICATE EMAIL); rows without an email may be stored twice.",
-            icon=":material/warning:",
-        )
 
+
+def _count_tiles(counts: view.PreviewCounts) -> None:
+    tiles = view.count_tiles(counts)
+    for column, (label, number, help_text) in zip(st.columns(len(tiles)), tiles, strict=True):
+        column.metric(label, f"{number:,}", help=help_text)
+
+
+def _filter_bar(
+    stored: StoredFile, table: Table, preview: view.Preview
+) -> tuple[str, list[view.RowPlan]]:
+    """The rows-to-show filter and the problem-rows download; the filter and its rows."""
     bar = st.columns([3, 2], vertical_alignment="bottom")
     choice = bar[0].radio(
         "Show",
@@ -680,7 +708,7 @@ def preview_step(
         key=FILTER,
         horizontal=True,
     )
-    shown = preview.selected(choice or "all")
+    choice = choice or "all"
     problems = preview.problem_rows
     if problems:
         bar[1].download_button(
@@ -693,30 +721,36 @@ def preview_step(
             help="The file's own columns plus the problems, to fix in a spreadsheet and upload "
             "again. Cells starting with = + - @ get a leading ' so they are not run as formulas.",
         )
+    return choice, preview.selected(choice)
+
+
+def _preview_rows(
+    choice: str, shown: list[view.RowPlan], conn: ui.Connection, legend: Legend | None
+) -> None:
+    """One page of the filtered rows, with the pagination when there is more than one."""
+    if not shown:
+        st.caption("No rows to show here.")
+        return
     pages = view.page_count(len(shown))
     page = 1
     if pages > 1:
         page = st.pagination(pages, key=f"bulk.page.{choice}.{len(shown)}") or 1
     start, stop = view.page_bounds(len(shown), page)
-    if not shown:
-        st.caption("No rows to show here.")
-    else:
-        st.caption(f"Rows {start + 1:,}–{stop:,} of {len(shown):,}. Values as they will be sent.")
-        rows = view.preview_table(
-            shown[start:stop], key=conn.key, base_url=conn.target.url, legend=legend
-        )
-        st.dataframe(
-            view.coloured(rows, "What will happen"),
-            hide_index=True,
-            column_config={
-                "Row": st.column_config.NumberColumn(width="small", format="%d"),
-                "What will happen": st.column_config.TextColumn(width="medium"),
-                "Problems": st.column_config.TextColumn(width="large"),
-                "Other values": st.column_config.TextColumn(width="medium"),
-                "Request (key hidden)": st.column_config.TextColumn(width="large"),
-            },
-        )
-    return key, preview
+    st.caption(f"Rows {start + 1:,}–{stop:,} of {len(shown):,}. Values as they will be sent.")
+    rows = view.preview_table(
+        shown[start:stop], key=conn.key, base_url=conn.target.url, legend=legend
+    )
+    st.dataframe(
+        view.coloured(rows, "What will happen"),
+        hide_index=True,
+        column_config={
+            "Row": st.column_config.NumberColumn(width="small", format="%d"),
+            "What will happen": st.column_config.TextColumn(width="medium"),
+            "Problems": st.column_config.TextColumn(width="large"),
+            "Other values": st.column_config.TextColumn(width="medium"),
+            "Request (key hidden)": st.column_config.TextColumn(width="large"),
+        },
+    )
 
 
 # ---------------------------------------------------------------------------- 4. send

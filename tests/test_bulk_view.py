@@ -192,6 +192,44 @@ def test_merge_legend_matches_fills_only_ignored_columns() -> None:
     assert view.merge_legend_matches(mapping, columns, None) is mapping
 
 
+MISMATCHES = [
+    # legend, cm_id typed for every row → warns
+    (LEGEND, "576846", False),
+    (LEGEND, " 576846 ", False),
+    (LEGEND, "", False),
+    (LEGEND, "111", True),
+    (replace(LEGEND, cm_id=""), "111", False),
+    (None, "111", False),
+]
+
+
+@pytest.mark.parametrize(("legend", "cm_id", "warns"), MISMATCHES)
+def test_legend_mismatch(legend: Legend | None, cm_id: str, warns: bool) -> None:
+    text = view.legend_mismatch(legend, cm_id)
+    assert bool(text) is warns
+    if warns:
+        assert "“Demo” belongs to LeadStream 576846" in text
+        assert "go to 111" in text
+
+
+ROW_VALUES = [
+    ({}, {}, {}),
+    ({"cm_id": " 576846 ", "tags": "Hot, Cold"}, {}, {"cm_id": "576846", "tags": "Hot, Cold"}),
+    ({"user_id": "  "}, {"user_id": "1", "address2": "x"}, {"user_id": "1", "address2": "x"}),
+    ({"user_id": "2"}, {"user_id": "1"}, {"user_id": "2"}),
+]
+
+
+@pytest.mark.parametrize(("typed", "other", "constants"), ROW_VALUES)
+def test_with_row_values(
+    typed: dict[str, str], other: dict[str, str], constants: dict[str, str]
+) -> None:
+    columns = ColumnMapping({"Email": "email", "Notes": None}, {"cm_id": "dropped"})
+    mapping = view.with_row_values(columns, other, **typed)
+    assert mapping.columns == columns.columns
+    assert mapping.constants == constants
+
+
 # ---------------------------------------------------------------------------- preview
 
 PLANS = [
@@ -227,6 +265,10 @@ def test_plan_preview(
     c = preview.counts
     assert c.ready + c.warnings + c.invalid + c.duplicates + c.uncertain == c.total
     assert len(preview.prepared_to_run) == c.total - c.held
+    tiles = {label: n for label, n, _ in view.count_tiles(c)}
+    assert tiles["Will be sent"] == c.to_send
+    assert tiles["Held back"] == c.uncertain + c.held
+    assert view.warned_count(prepared()) == 1
 
 
 def test_plan_preview_knows_what_was_delivered_before() -> None:
