@@ -395,7 +395,8 @@ def test_finish_row_records_history_in_the_same_step(journal: Journal) -> None:
     assert (done.row, done.code, done.attempts) == (0, "SUCCESS", 1)
     assert done.lead_url.endswith("ZZZZ0000")
     [entry] = journal.history()
-    assert (entry.source, entry.run_id, entry.row) == ("bulk", run_id, 0)
+    # History names the row as the spreadsheet line the results show (row 0 is line 2).
+    assert (entry.source, entry.run_id, entry.row) == ("bulk", run_id, 2)
     assert entry.outcome == "delivered"
     assert journal.delivered_fingerprints("sandbox", "576846") == {"email:p0@example.com"}
     journal.finish_row(run_id, 1, rejected(), outcome="rejected", help="custom", record=False)
@@ -423,7 +424,7 @@ def test_requeue_unsure(journal: Journal) -> None:
     }
     stuck = journal.run_rows(run_id, states=["uncertain"])[0]
     assert "no email" in stuck.help
-    assert journal.history(outcomes=["uncertain"])[0].row == 50
+    assert journal.history(outcomes=["uncertain"])[0].row == 52
     # A second requeue leaves the email-less row where it is.
     assert journal.requeue_unsure(run_id) == (0, 1)
 

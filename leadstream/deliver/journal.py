@@ -51,6 +51,7 @@ __all__ = [
     "RUN_STATUSES",
     "SCHEMA_VERSION",
     "HistoryEntry",
+    "HistoryFilter",
     "Journal",
     "JournalError",
     "NewRow",
@@ -158,6 +159,49 @@ class HistoryEntry:
     lead: Lead = field(repr=False)
     run_id: int | None
     row: int | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HistoryFilter:
+    """Which posts History shows, counts and exports; the default matches every post.
+
+    `search` looks in names, emails, user and LeadStream IDs, codes, lead links and targets;
+    the tuples keep posts whose outcome, source or target name is one of theirs (empty: any);
+    `since` keeps posts at or after that moment (naive means local time); `run_id` keeps one
+    bulk run's posts.
+    """
+
+    search: str = ""
+    outcomes: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    targets: tuple[str, ...] = ()
+    since: datetime | None = None
+    run_id: int | None = None
+
+    def where(self) -> tuple[str, list[Any]]:
+        """The filter as an SQL condition on `posts p` and its parameters (`1` for none)."""
+        where: list[str] = []
+        params: list[Any] = []
+        if self.search.strip():
+            pattern = "%" + _escape_like(self.search.strip()) + "%"
+            columns = ("name", "email", "cm_id", "user_id", "code", "lead_url", "target_name")
+            where.append("(" + " OR ".join(f"p.{c} LIKE ? ESCAPE '\\'" for c in columns) + ")")
+            params.extend([pattern] * len(columns))
+        for column, values in (
+            ("outcome", self.outcomes),
+            ("source", self.sources),
+            ("target_name", self.targets),
+        ):
+            if values:
+                where.append(f"p.{column} IN ({','.join('?' * len(values))})")
+                params.extend(str(value) for value in values)
+        if self.since is not None:
+            where.append("p.time >= ?")
+            params.append(_utc_text(self.since))
+        if self.run_id is not None:
+            where.append("p.run_id = ?")
+            params.append(int(self.run_id))
+        return (" AND ".join(where) or "1"), params
 
 
 class NewRow(NamedTuple):
@@ -310,6 +354,24 @@ CREATE INDEX run_rows_state ON run_rows (run_id, state, row);
 CREATE INDEX run_rows_seen ON run_rows (cm_id, state, fingerprint);
 """
 
+# Indexes for History's filters, counts and choices at 100,000 posts. They change no stored
+# data, so they are added to any journal at open rather than through a schema version.
+_READ_INDEXES = {
+    "posts_outcome": "posts (outcome, id)",
+    "posts_source": "posts (source, id)",
+    "posts_target": "posts (target_name, id)",
+    "posts_run": "posts (run_id, row)",
+}
+
+# History rows with `row` as the spreadsheet line the run's file had (posts store the run's
+# row key; the line lives in `run_rows`).
+_HISTORY_SELECT = (
+    "SELECT p.id, p.time, p.source, p.target_name, p.target_url, p.name, p.email, p.cm_id,"
+    " p.user_id, p.outcome, p.code, p.help, p.lead_url, p.attempts, p.attempt_log, p.params,"
+    " p.run_id, COALESCE(r.line, p.row) AS row"
+    " FROM posts p LEFT JOIN run_rows r ON r.run_id = p.run_id AND r.row = p.row"
+)
+
 # Each entry upgrades the schema from version `index` to `index + 1`.
 _MIGRATIONS: tuple[str, ...] = (_SCHEMA,)
 
@@ -361,6 +423,7 @@ class Journal:
             self._db.execute("PRAGMA synchronous = NORMAL")
             self._db.execute("PRAGMA foreign_keys = ON")
             self._migrate()
+            self._add_read_indexes()
             if created and self.path is not None:
                 # Leads are personal data: only this user may read the journal.
                 self.path.chmod(0o600)
@@ -387,6 +450,16 @@ class Journal:
                         db.execute(statement)
                 db.execute(f"PRAGMA user_version = {step + 1}")
 
+    def _add_read_indexes(self) -> None:
+        have = {
+            row[0] for row in self._db.execute("SELECT name FROM sqlite_master WHERE type='index'")
+        }
+        missing = {name: on for name, on in _READ_INDEXES.items() if name not in have}
+        if missing:
+            with self._tx() as db:
+                for name, on in missing.items():
+                    db.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {on}")
+
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
         """A write transaction, taken at once so that two processes never deadlock."""
@@ -402,6 +475,13 @@ class Journal:
     def _read(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         with self._lock:
             return self._db.execute(sql, params).fetchall()
+
+    def read(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        """Rows of one read-only query, for reports that page and count (`deliver.reports`).
+        Anything but a single SELECT is refused, so a report cannot change the journal."""
+        if not sql.lstrip().upper().startswith(("SELECT", "WITH")) or ";" in sql.rstrip("; \n"):
+            raise JournalError("Journal.read runs one SELECT; use the journal's methods to write.")
+        return self._read(sql, params)
 
     def close(self) -> None:
         with self._lock:
@@ -499,29 +579,63 @@ class Journal:
         since: datetime | None = None,
         limit: int = 5000,
     ) -> list[HistoryEntry]:
-        """Posts, newest first. `search` looks in names, email, IDs, codes and lead links."""
-        where: list[str] = []
-        params: list[Any] = []
-        if search.strip():
-            pattern = "%" + _escape_like(search.strip()) + "%"
-            columns = ("name", "email", "cm_id", "user_id", "code", "lead_url", "target_name")
-            where.append("(" + " OR ".join(f"{c} LIKE ? ESCAPE '\\'" for c in columns) + ")")
-            params.extend([pattern] * len(columns))
-        if outcomes:
-            where.append(f"outcome IN ({','.join('?' * len(outcomes))})")
-            params.extend(str(o) for o in outcomes)
-        if sources:
-            where.append(f"source IN ({','.join('?' * len(sources))})")
-            params.extend(sources)
-        if since is not None:
-            where.append("time >= ?")
-            params.append(_utc_text(since))
-        sql = "SELECT * FROM posts"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY id DESC LIMIT ?"
-        params.append(max(int(limit), 0))
-        return [_history_entry(row) for row in self._read(sql, params)]
+        """The newest `limit` posts matching the filters; `history_page` pages through all."""
+        wanted = HistoryFilter(
+            search=search,
+            outcomes=tuple(str(o) for o in outcomes),
+            sources=tuple(sources),
+            since=since,
+        )
+        return self.history_page(wanted, limit=limit)
+
+    def history_page(
+        self, wanted: HistoryFilter = HistoryFilter(), offset: int = 0, limit: int = 100
+    ) -> list[HistoryEntry]:
+        """One page of the posts matching `wanted`, newest first."""
+        where, params = wanted.where()
+        rows = self._read(
+            f"{_HISTORY_SELECT} WHERE {where} ORDER BY p.id DESC LIMIT ? OFFSET ?",
+            [*params, max(int(limit), 0), max(int(offset), 0)],
+        )
+        return [_history_entry(row) for row in rows]
+
+    def history_after(
+        self, wanted: HistoryFilter, before_id: int | None, limit: int
+    ) -> list[HistoryEntry]:
+        """Up to `limit` posts matching `wanted` older than post `before_id` (None: the
+        newest), newest first: the keyset step for streaming every match."""
+        where, params = wanted.where()
+        if before_id is not None:
+            where += " AND p.id < ?"
+            params.append(int(before_id))
+        rows = self._read(
+            f"{_HISTORY_SELECT} WHERE {where} ORDER BY p.id DESC LIMIT ?",
+            [*params, max(int(limit), 0)],
+        )
+        return [_history_entry(row) for row in rows]
+
+    def history_count(self, wanted: HistoryFilter = HistoryFilter()) -> int:
+        """How many posts match `wanted`, exactly."""
+        where, params = wanted.where()
+        return int(self._read(f"SELECT COUNT(*) FROM posts p WHERE {where}", params)[0][0])
+
+    def history_outcome_counts(self, wanted: HistoryFilter = HistoryFilter()) -> dict[str, int]:
+        """How many posts matching `wanted` ended with each outcome (outcomes with none left
+        out)."""
+        where, params = wanted.where()
+        rows = self._read(
+            f"SELECT p.outcome, COUNT(*) FROM posts p WHERE {where} GROUP BY p.outcome", params
+        )
+        return {str(row[0]): int(row[1]) for row in rows}
+
+    def history_sources(self) -> list[str]:
+        """Every source a post came from (form, bulk, cli, legend test…), sorted."""
+        return [row[0] for row in self._read("SELECT DISTINCT source FROM posts ORDER BY source")]
+
+    def history_targets(self) -> list[str]:
+        """Every target name posts went to, sorted."""
+        rows = self._read("SELECT DISTINCT target_name FROM posts ORDER BY target_name")
+        return [row[0] for row in rows]
 
     def delivered_fingerprints(self, target_name: str, cm_id: str) -> set[str]:
         """Fingerprints of the leads delivered from this machine to `target_name` and `cm_id`."""
