@@ -334,7 +334,8 @@ DESIGN_ACCOUNT = {
     "key": "XXXYYYZZZ",
     "require_email": True,
     "users": [
-        {"user_id": "377310706", "status": "active"},
+        # DESIGN.md, "REST API": the demo user's access token is `demo-access-token`.
+        {"user_id": "377310706", "status": "active", "token": "demo-access-token"},
         {"user_id": "377310000", "status": "cancelled"},
     ],
     "leadstreams": [

@@ -1,4 +1,5 @@
-"""The sandbox's account: its vendor key, users, LeadStreams and their custom-field legends.
+"""The sandbox's account: its vendor key, users (with their REST access tokens), LeadStreams and
+their custom-field legends.
 
 `Account.demo()` is the built-in account of DESIGN.md (the vendor document's example values);
 `Account.load(path)` reads another one from JSON in the same shape that `to_json()` writes.
@@ -7,17 +8,19 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, cast, get_args
 
 from leadstream.prepare.legend import FieldType, Legend, LegendField
 
-__all__ = ["Account", "AccountError", "LeadStream", "User", "UserStatus"]
+__all__ = ["DEMO_TOKEN", "Account", "AccountError", "LeadStream", "User", "UserStatus"]
 
 UserStatus = Literal["active", "cancelled"]
 _STATUSES: tuple[str, ...] = get_args(UserStatus)
 _TYPES = tuple(t.value for t in FieldType)
+# The demo user's REST access token (DESIGN.md, "REST API").
+DEMO_TOKEN = "demo-access-token"
 
 
 class AccountError(ValueError):
@@ -26,8 +29,11 @@ class AccountError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class User:
+    """A PhoneBurner user; `token` is the personal access token its REST calls carry, if any."""
+
     user_id: str
     status: UserStatus = "active"
+    token: str = field(default="", repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +76,10 @@ class Account:
         return cls(
             key="XXXYYYZZZ",
             require_email=True,
-            users=(User("377310706", "active"), User("377310000", "cancelled")),
+            users=(
+                User("377310706", "active", token=DEMO_TOKEN),
+                User("377310000", "cancelled"),
+            ),
             leadstreams=(
                 LeadStream(
                     cm_id="576846",
@@ -99,7 +108,10 @@ class Account:
         return {
             "key": self.key,
             "require_email": self.require_email,
-            "users": [{"user_id": u.user_id, "status": u.status} for u in self.users],
+            "users": [
+                {"user_id": u.user_id, "status": u.status} | ({"token": u.token} if u.token else {})
+                for u in self.users
+            ],
             "leadstreams": [
                 {
                     "cm_id": s.cm_id,
@@ -149,6 +161,7 @@ def _check_consistent(account: Account) -> None:
     if not account.key:
         raise AccountError("The account has no vendor key; set `key` to a non-empty string.")
     seen_users: set[str] = set()
+    seen_tokens: set[str] = set()
     for user in account.users:
         if user.status not in _STATUSES:
             raise AccountError(
@@ -157,6 +170,13 @@ def _check_consistent(account: Account) -> None:
         if user.user_id in seen_users:
             raise AccountError(f"User {user.user_id} is listed twice; keep one entry.")
         seen_users.add(user.user_id)
+        if user.token:
+            if user.token in seen_tokens:
+                raise AccountError(
+                    f"User {user.user_id} has the same access token as another user; give each "
+                    "user its own."
+                )
+            seen_tokens.add(user.token)
     seen_streams: set[str] = set()
     for stream in account.leadstreams:
         if stream.cm_id in seen_streams:
@@ -217,8 +237,22 @@ def _account_from_data(parsed: object, source: str) -> Account:
             raise AccountError(
                 f'{source}: `{where}.status` is {status!r}; use "active" or "cancelled".'
             )
+        token = raw.get("token", "")
+        if not isinstance(token, str):
+            # Not quoted back: whatever is there may be the secret itself.
+            raise AccountError(f'{source}: `{where}.token` must be text in quotes, such as "…".')
+        token = token.strip()
+        if any(c.isspace() or not c.isprintable() for c in token):
+            raise AccountError(
+                f"{source}: `{where}.token` holds a space or a control character; an access "
+                "token is one word."
+            )
         users.append(
-            User(_id(raw.get("user_id"), f"{where}.user_id", source), cast(UserStatus, status))
+            User(
+                _id(raw.get("user_id"), f"{where}.user_id", source),
+                cast(UserStatus, status),
+                token=token,
+            )
         )
     streams = []
     for i, raw in enumerate(_expect(data.get("leadstreams", []), list, "leadstreams", source)):

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import socket
 import sys
@@ -25,6 +26,7 @@ from leadstream.protocol.query import encode_pairs, mask_secret, mask_url, split
 from leadstream.protocol.response import VENDOR_CODES, Code
 from leadstream.sandbox.account import Account
 from leadstream.sandbox.faults import FAULT_KINDS, FaultKind, FaultPlan, Faults
+from leadstream.sandbox.rest import REST_PREFIX, RestAnswer, rest_answer
 from leadstream.sandbox.rules import Answer, LeadStore, StoredLead, answer
 
 __all__ = ["PUT_CONTACT_PATH", "SandboxServer"]
@@ -199,6 +201,8 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             self._drain_body()
             route = _ROUTES.get(target)
+            if route is None and target.startswith(REST_PREFIX):
+                route = _REST_ROUTE
             if route is None:
                 self._send(HTTPStatus.NOT_FOUND, f"No such page: {target}\n")
             elif self.command not in route.methods:
@@ -304,6 +308,44 @@ class _Handler(BaseHTTPRequestHandler):
             return self._hang_up()
         return self._send(HTTPStatus.OK, result.body)
 
+    def _rest(self, query: str) -> None:
+        """PhoneBurner's REST API v1 (`rest.rest_answer`), with faults drawn on their own dice
+        so that REST calls leave put_contact's seeded sequence as it was."""
+        sandbox = self.server.sandbox
+        fault = sandbox._rest_plan.draw()
+        sandbox._count_rest(fault)
+        if fault is not None:
+            self._note = f"fault:{fault}"
+        if sandbox._pause(sandbox.faults.latency_ms / 1000):
+            return self._hang_up()
+        if fault == "rate_limited":
+            return self._send(
+                HTTPStatus.TOO_MANY_REQUESTS,
+                _RATE_LIMITED_PAGE,
+                content_type="text/html; charset=utf-8",
+                headers={"Retry-After": "1"},
+            )
+        if fault == "fail":
+            return self._send(
+                HTTPStatus.SERVICE_UNAVAILABLE, _FAIL_PAGE, content_type="text/html; charset=utf-8"
+            )
+        if fault == "garbage":
+            return self._send(HTTPStatus.OK, _GARBAGE_PAGE, content_type="text/html; charset=utf-8")
+        if fault == "timeout":
+            sandbox._pause(sandbox.faults.timeout_hold_s)
+            return self._hang_up()
+        target = self.path.partition("?")[0]
+        # The header is read here and handed on; it is never logged.
+        result = sandbox._rest_answer(target, query, self.headers.get("Authorization"))
+        if fault == "lost_reply":
+            return self._hang_up()
+        return self._send(
+            result.status,
+            result.text(),
+            content_type="application/json; charset=utf-8",
+            headers=result.headers,
+        )
+
     def _leads(self, query: str) -> None:
         self._send_json([lead.to_dict() for lead in self.server.sandbox.leads()])
 
@@ -346,6 +388,13 @@ _ROUTES: dict[str, _Route] = {
     "/sandbox/reset": _Route(("POST",), _Handler._reset),
     "/": _Route(("GET",), _Handler._index),
 }
+_REST_ROUTE = _Route(("GET",), _Handler._rest)
+
+
+def _rest_faults(faults: Faults) -> Faults:
+    # The same rates on other dice: a seed gives REST its own repeatable sequence.
+    seed = None if faults.seed is None else faults.seed + 7919
+    return dataclasses.replace(faults, seed=seed)
 
 
 class SandboxServer:
@@ -372,7 +421,10 @@ class SandboxServer:
         seed = self.faults.seed
         self.store = LeadStore(seed=None if seed is None else f"upc-{seed}")
         self._plan = FaultPlan(self.faults)
+        self._rest_plan = FaultPlan(_rest_faults(self.faults))
         self._stats = _Stats()
+        self._rest_lock = threading.Lock()
+        self._rest_counts: Counter[str] = Counter()
         self._stopping = threading.Event()
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -446,11 +498,21 @@ class SandboxServer:
     def stats(self) -> dict[str, Any]:
         return self._stats.snapshot()
 
+    def rest_stats(self) -> dict[str, int]:
+        """Counts of REST requests: `requests`, and one entry per injected fault kind."""
+        with self._rest_lock:
+            return {"requests": self._rest_counts["requests"]} | {
+                kind: self._rest_counts[kind] for kind in FAULT_KINDS
+            }
+
     def reset(self) -> None:
         """Forget stored leads and counts; seeded faults and upcs start their sequence again."""
         self.store.clear()
         self._stats.reset()
         self._plan.reset()
+        self._rest_plan.reset()
+        with self._rest_lock:
+            self._rest_counts.clear()
 
     def describe(self) -> str:
         """What this is and where to look, as the text of `GET /`."""
@@ -464,6 +526,8 @@ class SandboxServer:
             f"What arrived: GET {self.base_url}/sandbox/leads\n"
             f"Counts:       GET {self.base_url}/sandbox/stats\n"
             f"Start over:   POST {self.base_url}/sandbox/reset\n"
+            f"REST API:     GET {self.base_url}{REST_PREFIX}tranquility, customfields, contacts "
+            "(Authorization: Bearer <user's access token>)\n"
         )
 
     # Used by the request handler
@@ -472,6 +536,15 @@ class SandboxServer:
         result = answer(split_pairs(query), self.account, self.store)
         self._stats.answered(result.reason)
         return result
+
+    def _rest_answer(self, path: str, query: str, authorization: str | None) -> RestAnswer:
+        return rest_answer(path, split_pairs(query), authorization, self.account, self.store)
+
+    def _count_rest(self, fault: FaultKind | None) -> None:
+        with self._rest_lock:
+            self._rest_counts["requests"] += 1
+            if fault is not None:
+                self._rest_counts[fault] += 1
 
     def _pause(self, seconds: float) -> bool:
         """Wait `seconds`; True when the server is stopping and the request should be dropped."""
