@@ -759,7 +759,7 @@ def resume_label(run_id: int, done: int, total: int) -> str:
     return f"Resume run #{run_id} ({done:,} of {total:,} done)"
 
 
-RESULTS_FIRST = ("line", "outcome", "code", "detail", "lead_url", "attempts")
+RESULTS_FIRST = ("row", "outcome", "code", "detail", "lead_url", "attempts")
 
 
 def results_view(frame: pd.DataFrame, outcomes: Sequence[str] = ()) -> pd.DataFrame:
@@ -767,7 +767,7 @@ def results_view(frame: pd.DataFrame, outcomes: Sequence[str] = ()) -> pd.DataFr
     and attempts first, then the file's columns; only `outcomes` when given."""
     if outcomes:
         frame = frame[frame["outcome"].isin(list(outcomes))]
-    originals = [c for c in frame.columns if c not in (*RESULTS_FIRST, "row")]
+    originals = [c for c in frame.columns if c not in RESULTS_FIRST]
     return frame[[*RESULTS_FIRST, *originals]].reset_index(drop=True)
 
 

@@ -190,9 +190,9 @@ def test_upload_auto_maps_checks_sends_and_shows_results(
     assert "1 delivered" not in texts(page.markdown)  # two were delivered, not one
     assert "2 delivered" in texts(page.markdown)
     results = [d.value for d in page.dataframe if "outcome" in d.value.columns][-1]
-    outcomes = dict(zip(results["line"], results["outcome"], strict=True))
+    outcomes = dict(zip(results["row"], results["outcome"], strict=True))
     assert outcomes == {2: "delivered", 3: "delivered", 4: "rejected", 5: "invalid", 6: "duplicate"}
-    assert results.loc[results["line"] == 4, "code"].item() == "INVALID EMAIL"
+    assert results.loc[results["row"] == 4, "code"].item() == "INVALID EMAIL"
     delivered = results[results["outcome"] == "delivered"]
     assert all(url.startswith("https://") for url in delivered["lead_url"])
     assert list(results.columns[6:]) == [
@@ -520,7 +520,7 @@ def test_resend_failed_rows_starts_a_run_with_just_those(home: Path, token: str)
     assert wait_for(home, retry_id) == "finished"
     at.run()
     results = [d.value for d in at.dataframe if "outcome" in d.value.columns][-1]
-    assert list(results["line"]) == [3, 4]  # just the failed rows, by their spreadsheet row
+    assert list(results["row"]) == [3, 4]  # just the failed rows, by their spreadsheet row
     assert list(results["outcome"]) == ["delivered", "delivered"]
     with Journal(home / JOURNAL_FILENAME) as journal:
         assert journal.run(run_id).counts["failed"] == 2  # the first run is left as it was

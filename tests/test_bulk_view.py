@@ -452,8 +452,7 @@ def test_results_view_orders_and_filters() -> None:
     frame = pd.DataFrame(
         {
             "Email": ["a@x.com", "b@x.com"],
-            "row": [1, 2],
-            "line": [2, 3],
+            "row": [2, 3],
             "outcome": ["delivered", "rejected"],
             "code": ["SUCCESS", "INVALID EMAIL"],
             "detail": ["", "Fix the email."],

@@ -21,8 +21,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Self
 
-import pandas as pd
-
 from leadstream.deliver.client import Client, Delivery
 from leadstream.deliver.journal import (
     FINAL_STATES,
@@ -34,8 +32,8 @@ from leadstream.deliver.journal import (
     utc_now,
 )
 from leadstream.deliver.outcomes import DeliveryOutcome
+from leadstream.deliver.reports import RESULT_COLUMNS, results_csv, results_frame
 from leadstream.deliver.target import Target
-from leadstream.prepare.files import to_csv_bytes
 from leadstream.prepare.mapping import PreparedRow, find_duplicates
 from leadstream.protocol.response import Code
 
@@ -632,44 +630,3 @@ def start_run(
         on_progress=on_progress,
     )
     return controller.start()
-
-
-# --- Results ------------------------------------------------------------------------------------
-
-RESULT_COLUMNS = ("row", "line", "outcome", "code", "detail", "lead_url", "attempts")
-_NOT_FINAL_LABELS = {"pending": "not sent", "in_flight": "in flight"}
-
-
-def results_frame(journal: Journal, run_id: int) -> pd.DataFrame:
-    """The run as a table: the file's own columns, then row, line, outcome, code, detail,
-    lead_url and attempts. `row` counts data rows from 1; `line` is the spreadsheet row."""
-    rows = journal.run_rows(run_id)
-    originals: list[str] = []
-    seen: set[str] = set()
-    for row in rows:
-        for name in row.source:
-            if name not in seen:
-                seen.add(name)
-                originals.append(name)
-    # A file column called like one of ours keeps its cells under a marked name.
-    renamed = {name: f"{name} (file)" if name in RESULT_COLUMNS else name for name in originals}
-    records = []
-    for row in rows:
-        record: dict[str, Any] = {renamed[name]: row.source.get(name, "") for name in originals}
-        record.update(
-            row=row.row + 1,
-            line=row.line,
-            outcome=_NOT_FINAL_LABELS.get(row.state, row.state),
-            code=row.code,
-            detail=row.help,
-            lead_url=row.lead_url,
-            attempts=row.attempts,
-        )
-        records.append(record)
-    columns = [renamed[name] for name in originals] + list(RESULT_COLUMNS)
-    return pd.DataFrame.from_records(records, columns=columns)
-
-
-def results_csv(journal: Journal, run_id: int) -> bytes:
-    """`results_frame` as CSV in UTF-8 with a byte-order mark, formulas neutralised."""
-    return to_csv_bytes(results_frame(journal, run_id))
