@@ -29,6 +29,7 @@ __all__ = [
     "NOT_DELIVERED",
     "RESULT_COLUMNS",
     "ResultRow",
+    "file_column_names",
     "history_csv_bytes",
     "history_entries",
     "outcome_label",
@@ -176,8 +177,9 @@ def result_file_columns(
     return list(names)
 
 
-def _renamed(originals: Sequence[str]) -> list[str]:
-    # A file column called like one of ours keeps its cells under a marked name.
+def file_column_names(originals: Sequence[str]) -> list[str]:
+    """The file's column names as results show them: one called like a results column keeps
+    its cells under a marked name (`outcome (file)`)."""
     return [f"{name} (file)" if name in RESULT_COLUMNS else name for name in originals]
 
 
@@ -198,7 +200,7 @@ def write_results_csv(
     written = 0
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([clean(name) for name in (*_renamed(originals), *RESULT_COLUMNS)])
+    writer.writerow([clean(name) for name in (*file_column_names(originals), *RESULT_COLUMNS)])
     out.write(b"\xef\xbb\xbf" + buffer.getvalue().encode("utf-8"))
     for chunk in _run_chunks(
         journal, run_id, states, "line, state, code, help, lead_url, attempts, source"
@@ -234,7 +236,9 @@ def results_frame(journal: Journal, run_id: int) -> pd.DataFrame:
         for raw in chunk:
             result = _result_row(raw)
             records.append([*(result.source.get(n, "") for n in originals), *result.cells()])
-    return pd.DataFrame.from_records(records, columns=[*_renamed(originals), *RESULT_COLUMNS])
+    return pd.DataFrame.from_records(
+        records, columns=[*file_column_names(originals), *RESULT_COLUMNS]
+    )
 
 
 def history_entries(journal: Journal, wanted: HistoryFilter) -> Iterator[HistoryEntry]:
