@@ -10,6 +10,8 @@ are plain strings so that a mapping saves to JSON as a person would write it:
 - `phone:<type>` such as `phone:mobile`: an additional phone of that `PhoneType`, labelled with
   the type's name (`Mobile`), as in the vendor document's example; several columns allowed;
 - `tags`: the cell split on `,` or `;`; several columns allowed;
+- `fullname`: a full name, split by `headers.split_full_name` into first and last name for the
+  rows where no column gives them;
 - `None`: the column is ignored.
 
 A column's value wins over a constant for the same target; the constant fills the rows where
@@ -28,12 +30,14 @@ from typing import Literal
 
 import pandas as pd
 
+from leadstream.prepare.headers import FULL_NAME, match_headers, split_full_name
+from leadstream.prepare.identity import lead_identity
 from leadstream.prepare.legend import FieldType, Legend, ValueFormatError, format_value
 from leadstream.prepare.validate import Level, Problem, validate_lead
 from leadstream.protocol.lead import LEAD_FIELDS, Lead, Phone, PhoneType
-from leadstream.protocol.query import lead_to_pairs
 
 __all__ = [
+    "FULL_NAME",
     "PHONE_PREFIX",
     "TAGS",
     "ColumnMapping",
@@ -102,6 +106,8 @@ def normalize_target(target: str | None) -> str | None:
         return lowered
     if lowered == TAGS or lowered == "tag":
         return TAGS
+    if lowered.replace("_", " ").replace(" ", "") == FULL_NAME:
+        return FULL_NAME
     if match := _CUSTOM_HEADER.match(cleaned):
         return f"custom_field[{match.group('id')}]"
     if lowered.startswith(PHONE_PREFIX):
@@ -146,6 +152,8 @@ def target_label(target: str | None, legend: Legend | None = None) -> str:
         return _FIELDS[target].label
     if target == TAGS:
         return "Tags"
+    if target == FULL_NAME:
+        return "Full name (split into first and last)"
     if custom_id := _custom_id(target):
         name = _legend_names(legend).get(custom_id)
         return f"{name} (custom field {custom_id})" if name else f"Custom field {custom_id}"
@@ -157,7 +165,10 @@ def target_label(target: str | None, legend: Legend | None = None) -> str:
 def target_choices(legend: Legend | None = None) -> list[str | None]:
     """Every target a column can take, in the order a menu shows them (ignore first)."""
     choices: list[str | None] = [None]
-    choices += [spec.name for spec in LEAD_FIELDS]
+    for spec in LEAD_FIELDS:
+        choices.append(spec.name)
+        if spec.name == "lastname":
+            choices.append(FULL_NAME)
     if legend is not None:
         choices += [f"custom_field[{f.id}]" for f in legend.fields]
     choices += [PHONE_PREFIX + t.name.lower() for t in PhoneType]
@@ -418,44 +429,10 @@ def _phone_type_of(words: str) -> PhoneType | None:
 def auto_match(columns: Sequence[str], legend: Legend | None = None) -> ColumnMapping:
     """A first guess at the mapping for a file's headers; the person reviews it.
 
-    Headers are compared ignoring case, spaces, `_`, `-` and punctuation against each field's
-    name, label and aliases (lead.py), the legend's field names and `custom_field[ID]`. Phone
-    columns with a type (`Mobile`, `Work Phone`, `Fax`) become extra phones; a plain `Phone`
-    becomes the main phone, and without one the first phone column does. Each standard field
-    and custom field is taken by the first column that matches it.
+    `headers.match_headers` decides (known export headers, the legend's field names, near
+    misses); its `HeaderMatch` list says how sure each choice is.
     """
-    legend_ids = {_key(f.name): f.id for f in legend.fields} if legend is not None else {}
-    mapping: dict[str, str | None] = {}
-    used: set[str] = set()
-    phone_columns: list[tuple[str, PhoneType]] = []
-    for header in columns:
-        mapping[header] = None
-        words = _words(header)
-        key = words.replace(" ", "")
-        target: str | None = None
-        if not key:
-            continue  # a header of only punctuation says nothing
-        if match := _CUSTOM_HEADER.match(header):
-            target = f"custom_field[{match.group('id')}]"
-        elif _STANDARD.get(key) not in (None, *used):
-            target = _STANDARD[key]
-        elif key in legend_ids and f"custom_field[{legend_ids[key]}]" not in used:
-            target = f"custom_field[{legend_ids[key]}]"
-        elif _TAG_HEADER.match(words):
-            target = TAGS
-        elif (phone_type := _phone_type_of(words)) is not None:
-            phone_columns.append((header, phone_type))
-            continue
-        if target is not None and (target not in used or _repeatable(target)):
-            mapping[header] = target
-            used.add(target)
-    for header, phone_type in phone_columns:
-        if "phone" not in used:
-            mapping[header] = "phone"
-            used.add("phone")
-        else:
-            mapping[header] = PHONE_PREFIX + phone_type.name.lower()
-    return ColumnMapping(mapping, {})
+    return ColumnMapping({m.header: m.target for m in match_headers(columns, legend)}, {})
 
 
 # --- Rows → leads ------------------------------------------------------------------------------
@@ -511,6 +488,7 @@ class _Plan:
     phones: list[tuple[Phone, int, str]]
     tags: list[int]
     headers: dict[str, str]  # target → column header, to name columns in problems
+    full_name: int | None = None
 
 
 def _plan(names: Sequence[str], mapping: ColumnMapping) -> _Plan:
@@ -525,7 +503,10 @@ def _plan(names: Sequence[str], mapping: ColumnMapping) -> _Plan:
             continue  # ColumnMapping.problems reports missing columns
         at = position[header]
         plan.headers.setdefault(canonical, header)
-        if canonical in _FIELDS:
+        if canonical == FULL_NAME:
+            if plan.full_name is None:
+                plan.full_name = at
+        elif canonical in _FIELDS:
             if canonical not in {t for t, _ in plan.scalars}:
                 plan.scalars.append((canonical, at))
         elif custom_id := _custom_id(canonical):
@@ -618,6 +599,12 @@ def prepare_rows(
         for target, at in plan.scalars:
             if value := row[at].strip():
                 values[target] = value
+        if plan.full_name is not None and ("firstname" not in values or "lastname" not in values):
+            first, last = split_full_name(row[plan.full_name])
+            if first:
+                values.setdefault("firstname", first)
+            if last:
+                values.setdefault("lastname", last)
         for target, value in constant_scalars:
             values.setdefault(target, value)
 
@@ -698,21 +685,16 @@ def prepare_rows(
 def find_duplicates(rows: Iterable[PreparedRow]) -> dict[int, int]:
     """Rows that repeat an earlier one: row index → index of the first such row.
 
-    Two leads are the same when they go to the same `cm_id` with the same email (ignoring case),
-    or, without an email, when every parameter is identical. Invalid rows are never sent, so
-    they neither repeat nor are repeated.
+    Two leads are the same when they go to the same `cm_id` with the same identity
+    (`prepare.identity`: the email, case-folded, or every parameter when there is none).
+    Invalid rows are never sent, so they neither repeat nor are repeated.
     """
-    first: dict[object, int] = {}
+    first: dict[tuple[str, str], int] = {}
     duplicates: dict[int, int] = {}
     for row in rows:
         if row.status == "invalid":
             continue
-        email = row.lead.email.strip().casefold()
-        key: object = (
-            ("email", row.lead.cm_id.strip(), email)
-            if email
-            else ("params", tuple(lead_to_pairs(row.lead, key="")))
-        )
+        key = lead_identity(row.lead)
         if key in first:
             duplicates[row.index] = first[key]
         else:
