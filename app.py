@@ -27,6 +27,9 @@ if (HERE / "pages" / "bulk_upload.py").exists():
     pages.append(
         st.Page("pages/bulk_upload.py", title="Bulk upload", icon=":material/upload_file:")
     )
+pages.append(
+    st.Page("pages/runs.py", title="Runs", icon=":material/playlist_play:", url_path="runs")
+)
 pages.append(st.Page("pages/history.py", title="History", icon=":material/history:"))
 
 navigation = st.navigation(pages)

@@ -1,11 +1,10 @@
 """Bulk upload: file → column mapping → checked preview → send (background, resumable) → results.
 
 The page only draws. Reading files is `leadstream.prepare.files`, matching and checking rows
-`leadstream.prepare.mapping`, planning, sending and results `leadstream.deliver.runs`, what the
-tables show
-`leadstream.views`. Sending runs on a background thread owned by the process (a registry
-in `st.cache_resource`), every row's state kept in the journal; a fragment polls it. Reloading
-the tab finds the run again, and after a restart the page offers to resume it.
+`leadstream.prepare.mapping`, planning and sending the run engine, what the tables show
+`leadstream.views`. Once sent, the run shows in `ui.run_panel` (the same panel as on the Runs
+page): the engine sends on a background thread of the process, every row's state kept in the
+journal, and the panel polls it. Runs left unfinished are listed at the top with a way to them.
 
 State: plain values under `bulk.*` (the file, the parsed table, the canonical mapping, the
 cached preview, the run on screen); widgets whose values must survive a page switch under
@@ -14,31 +13,22 @@ cached preview, the run on screen); widgets whose values must survive a page swi
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import pandas as pd
 import streamlit as st
 
 from leadstream import views as view
-from leadstream.deliver.client import Client, ClientError
-from leadstream.deliver.journal import Journal, JournalError, RunInfo
+from leadstream.deliver.client import ClientError
+from leadstream.deliver.journal import Journal, JournalError
 from leadstream.deliver.runs import (
     BulkError,
-    Progress,
-    RunController,
     create_planned_run,
-    create_retry_run,
     known_fingerprints,
     plan_summary,
-    results_csv,
-    results_frame,
-    run_progress,
-    start_run,
 )
-from leadstream.deliver.target import DEMO_KEY, TargetKind
+from leadstream.deliver.target import TargetKind
 from leadstream.prepare.files import FileReadError, Table, read_table
 from leadstream.prepare.legend import Legend
 from leadstream.prepare.mapping import (
@@ -48,8 +38,10 @@ from leadstream.prepare.mapping import (
     auto_match,
     prepare_rows,
 )
+from ui import sending_runs
 from ui import state as ui
-from ui.widgets import OUTCOME_ICONS, md, target_label
+from ui.run_panel import run_panel, unfinished_notice
+from ui.widgets import md, target_label
 
 state = st.session_state
 
@@ -69,10 +61,8 @@ PREPARED = K + "prepared"
 PREVIEW = K + "preview"
 CONFIRM = K + "confirm"
 RUN = K + "run_id"
-RESUME_ASKED = K + "resume_asked"
-RESULTS = K + "results"
+HELD = K + "held_back"  # rows with warnings kept out of the run on screen
 NOTICES = K + "notices"
-PANEL_LIVE = K + "panel_live"
 DETECTED = K + "detected"
 CARRIED = K + "carried"
 
@@ -131,50 +121,9 @@ def bump(name: str) -> int:
 def forget_downstream() -> None:
     """A new file: the mapping, the preview and any open confirmation start over."""
     # The mapping stays: the next file (often the same one, fixed) keeps the shared columns'.
-    for name in (TABLE, SHEETS, MAPPING_FOR, PREPARED, PREVIEW, CONFIRM, RESULTS):
+    for name in (TABLE, SHEETS, MAPPING_FOR, PREPARED, PREVIEW, CONFIRM):
         state.pop(name, None)
     bump(MAP_VERSION)
-
-
-# ---------------------------------------------------------------------------- the run registry
-
-
-@dataclass(slots=True)
-class Sending:
-    controller: RunController
-    client: Client
-
-
-class Registry:
-    """Runs being sent by this process, found again by any session (a reloaded tab)."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.entries: dict[tuple[str, int], Sending] = {}
-
-    def get(self, journal: Journal, run_id: int) -> Sending | None:
-        with self.lock:
-            return self.entries.get((str(journal.path), run_id))
-
-    def put(self, journal: Journal, run_id: int, sending: Sending) -> None:
-        with self.lock:
-            old = self.entries.get((str(journal.path), run_id))
-            self.entries[(str(journal.path), run_id)] = sending
-        if old is not None and old.client is not sending.client:
-            old.client.close()
-
-    def prune(self) -> None:
-        """Forget finished runs and close their connections (the journal keeps the rest)."""
-        with self.lock:
-            done = [k for k, s in self.entries.items() if s.controller.state == "finished"]
-            gone = [self.entries.pop(k) for k in done if self.entries[k].controller.wait(0)]
-        for sending in gone:
-            sending.client.close()
-
-
-@st.cache_resource(show_spinner=False)
-def registry() -> Registry:
-    return Registry()
 
 
 # ---------------------------------------------------------------------------- 1. the file
@@ -878,30 +827,6 @@ def _run_settings(mapping: ColumnMapping, legend: Legend | None, held: int) -> d
     }
 
 
-def _new_client(url: str, key: str, settings: dict[str, Any]) -> Client:
-    rate = float(settings.get("rate") or 0.0)
-    return Client(
-        url=url,
-        key=key,
-        concurrency=int(settings.get("concurrency", 4)),
-        rate=rate if rate > 0 else None,
-    )
-
-
-def _launch(journal: Journal, run_id: int, client: Client, settings: dict[str, Any]) -> None:
-    controller = start_run(
-        journal,
-        client,
-        run_id,
-        concurrency=int(settings.get("concurrency", 4)),
-        canary=bool(settings.get("canary", True)),
-        pause_after_failures=int(settings.get("pause_after_failures", 5)),
-    )
-    registry().put(journal, run_id, Sending(controller, client))
-    state[RUN] = run_id
-    state.pop(RESULTS, None)
-
-
 def _start_new_run(
     stored: StoredFile,
     preview: view.Preview,
@@ -911,11 +836,6 @@ def _start_new_run(
     journal: Journal,
 ) -> None:
     settings = _run_settings(mapping, legend, preview.counts.held)
-    try:
-        client = _new_client(conn.target.url, conn.key, settings)
-    except ClientError as error:
-        st.error(str(error))
-        return
     try:
         run_id, plans = create_planned_run(
             journal,
@@ -933,116 +853,22 @@ def _start_new_run(
                 f"{preview.counts.to_send:,}) were left to send; the others were already "
                 "delivered.",
             )
-        _launch(journal, run_id, client, settings)
-    except (BulkError, JournalError) as error:
-        client.close()
+        sending_runs.start(journal, conn, journal.run(run_id))
+    except (BulkError, JournalError, ClientError) as error:
         st.error(str(error))
         return
     state.pop(CONFIRM, None)
-    st.rerun()
-
-
-# ---------------------------------------------------------------------------- sending and results
-
-
-def _client_for_run(conn: ui.Connection, info: RunInfo) -> tuple[Client | None, str]:
-    """A client for resuming `info`: the sandbox wherever it now listens; another target only
-    with the sidebar pointing at it (the key comes from there)."""
-    try:
-        if info.target_kind == TargetKind.SANDBOX:
-            on_sandbox = conn.target.kind is TargetKind.SANDBOX
-            key = conn.key if on_sandbox and conn.key else DEMO_KEY
-            return _new_client(ui.get_sandbox().url, key, info.settings), ""
-        if conn.target.name != info.target_name or conn.problem:
-            where = TargetKind(info.target_kind).label
-            return None, (
-                f"Run #{info.id} sends to {where} ({info.target_url}). Choose that target under "
-                "Connection in the sidebar to resume it."
-            )
-        return _new_client(info.target_url, conn.key, info.settings), ""
-    except ClientError as error:
-        return None, str(error)
-
-
-def resume(journal: Journal, conn: ui.Connection, run_id: int) -> None:
-    """Carry on sending `run_id`: the paused controller of this process if there is one,
-    otherwise a new one (after a restart)."""
-    try:
-        info = journal.run(run_id)
-        sending = registry().get(journal, run_id)
-        if sending is not None and sending.controller.state != "finished":
-            # A controller already sending (another tab clicked first) is only shown: resume()
-            # would wait for it to settle.
-            if sending.controller.state != "running":
-                sending.controller.resume()
-            state[RUN] = run_id
-            state.pop(RESULTS, None)
-            return
-        client, problem = _client_for_run(conn, info)
-        if client is None:
-            notify("error", problem)
-            return
-        try:
-            _launch(journal, run_id, client, info.settings)
-        except BaseException:
-            client.close()
-            raise
-    except (BulkError, JournalError) as error:
-        notify("error", str(error))
-
-
-def _ask_resume(run_id: int) -> None:
-    state[RESUME_ASKED] = run_id
-
-
-def _handle_resume_request(journal: Journal, conn: ui.Connection) -> None:
-    """A Resume click: for the live target, the live confirmation first."""
-    run_id = state.get(RESUME_ASKED)
-    if run_id is None:
-        return
-    try:
-        info = journal.run(run_id)
-    except JournalError:
-        state.pop(RESUME_ASKED, None)
-        return
-    if info.target_kind == TargetKind.LIVE and not ui.confirm_live(
-        conn, action=f"bulk-resume-{run_id}"
-    ):
-        return
-    state.pop(RESUME_ASKED, None)
-    ui.confirmed_now(f"bulk-resume-{run_id}")
-    resume(journal, conn, run_id)
-    st.rerun()
-
-
-def _pause(run_id: int) -> None:
-    sending = registry().get(ui.get_journal(), run_id)
-    if sending is not None:
-        sending.controller.pause("Paused by you.")
-
-
-def _cancel(run_id: int) -> None:
-    journal = ui.get_journal()
-    sending = registry().get(journal, run_id)
-    if sending is not None:
-        sending.controller.cancel()
-        return
-    try:
-        info = journal.run(run_id)
-        if info.status in ("paused", "interrupted"):
-            journal.set_run_status(run_id, "cancelled", "Cancelled.")
-    except JournalError as error:
-        notify("error", str(error))
-
-
-def _show(run_id: int) -> None:
     state[RUN] = run_id
-    state.pop(RESULTS, None)
+    state[HELD] = preview.counts.held
+    st.rerun()
+
+
+# ---------------------------------------------------------------------------- the run sent
 
 
 def _new_upload() -> None:
     state.pop(RUN, None)
-    state.pop(RESULTS, None)
+    state.pop(HELD, None)
     state.pop(FILE, None)
     forget_downstream()
     bump(UPLOAD_VERSION)
@@ -1050,260 +876,22 @@ def _new_upload() -> None:
 
 def _back_to_file() -> None:
     state.pop(RUN, None)
-    state.pop(RESULTS, None)
+    state.pop(HELD, None)
     state.pop(PREVIEW, None)  # the journal now knows of deliveries: plan the rows again
 
 
-def _progress(journal: Journal, run_id: int) -> Progress:
-    sending = registry().get(journal, run_id)
-    if sending is not None:
-        return sending.controller.progress()
-    return run_progress(journal, run_id)
-
-
-def _outcome_line(by_outcome: dict[str, int]) -> str:
-    parts = [
-        f"{OUTCOME_ICONS.get(outcome, '•')} {n:,} {outcome}"
-        for outcome, n in view.outcome_counts(by_outcome)
-    ]
-    return " · ".join(parts) if parts else "Nothing sent yet."
-
-
-def run_panel(run_id: int) -> None:
-    """Progress, counts, speed and the controls of one run. Drawn inside a fragment that
-    reruns every second while the run is being sent."""
-    journal = ui.get_journal()
-    try:
-        progress = _progress(journal, run_id)
-        info = journal.run(run_id)
-    except JournalError as error:
-        st.error(str(error))
-        return
-    mine = registry().get(journal, run_id) is not None
-    status = progress.state
-    st.progress(progress.fraction, text=view.progress_caption(progress))
-    st.markdown(_outcome_line(progress.by_outcome))
-    if progress.message:
-        if status == "paused" and progress.message != "Paused by you.":
-            st.warning(progress.message, icon=":material/pause_circle:")
-        else:
-            st.info(progress.message)
-    buttons = st.columns([1, 1, 1, 3])
-    if status == "running" and mine:
-        buttons[0].button(
-            "Pause",
-            key=f"bulk.pause.{run_id}",
-            on_click=_pause,
-            args=(run_id,),
-            icon=":material/pause:",
-        )
-        buttons[1].button(
-            "Cancel",
-            key=f"bulk.cancel.{run_id}",
-            on_click=_cancel,
-            args=(run_id,),
-            icon=":material/stop:",
-            help="Stops taking new rows; rows not sent yet stay unsent.",
-        )
-    elif status == "running":
-        st.caption(f"Being sent by {info.owner or 'another program'}; pause or cancel it there.")
-    elif status == "cancelled" and progress.pending:
-        st.button(
-            f"Send the {view.plural(progress.pending, 'row')} not sent yet",
-            key=f"bulk.resume.{run_id}",
-            on_click=_ask_resume,
-            args=(run_id,),
-            icon=":material/play_arrow:",
-        )
-    elif status in ("paused", "interrupted"):
-        buttons[0].button(
-            "Resume",
-            key=f"bulk.resume.{run_id}",
-            type="primary",
-            on_click=_ask_resume,
-            args=(run_id,),
-            icon=":material/play_arrow:",
-        )
-        buttons[1].button(
-            "Cancel the run",
-            key=f"bulk.cancel.{run_id}",
-            on_click=_cancel,
-            args=(run_id,),
-            icon=":material/stop:",
-            help="Marks the run as cancelled; rows not sent stay unsent.",
-        )
-    if status != "running" and state.get(PANEL_LIVE) == run_id:
-        state.pop(PANEL_LIVE, None)
-        st.rerun()  # the whole page: the results replace the live panel
-
-
-live_panel = st.fragment(run_every=1)(run_panel)
-
-
-def results_section(journal: Journal, info: RunInfo) -> None:
-    run_id = info.id
-    counts = info.counts
-    done_key = (run_id, info.status, tuple(sorted(counts.items())))
-    cached = state.get(RESULTS)
-    if cached is None or cached[0] != done_key:
-        cached = (done_key, results_frame(journal, run_id))
-        state[RESULTS] = cached
-    frame: pd.DataFrame = cached[1]
-    delivered = counts.get("delivered", 0)
-    if info.status == "finished":
-        text = f"Run #{run_id} finished: {delivered:,} of {info.total:,} rows delivered."
-        if delivered == info.total:
-            st.success(text, icon=":material/check_circle:")
-        else:
-            st.warning(
-                text + " The table says what happened to the others.", icon=":material/warning:"
-            )
-    held = int(info.settings.get("held_back_with_warnings", 0) or 0)
-    if held:
+def run_view(journal: Journal, conn: ui.Connection, run_id: int) -> None:
+    """The run just sent, in the same panel as on the Runs page, with the way back."""
+    left, right, _ = st.columns([1, 1, 4])
+    left.button("Back to the file", key="bulk.back", on_click=_back_to_file)
+    right.button("New upload", key="bulk.new", on_click=_new_upload, type="tertiary")
+    if held := int(state.get(HELD, 0)):
         were = "was" if held == 1 else "were"
         st.caption(
             f"{view.plural(held, 'row')} with warnings {were} not part of this run (you chose "
             "ready rows only)."
         )
-    st.markdown("#### Results")
-    outcomes = frame["outcome"].value_counts().to_dict()
-    choices = ["all", "not delivered", *sorted(outcomes, key=view.outcome_rank)]
-    filter_key = f"bulk.results_filter.{run_id}"
-    if state.get(filter_key) not in choices:
-        state[filter_key] = "all"
-    picked = st.radio(
-        "Show",
-        choices,
-        format_func=lambda o: {
-            "all": f"All rows ({len(frame):,})",
-            "not delivered": f"Not delivered ({len(frame) - outcomes.get('delivered', 0):,})",
-        }.get(o, f"{o.capitalize()} ({outcomes.get(o, 0):,})"),
-        key=filter_key,
-        horizontal=True,
-    )
-    if picked == "all":
-        shown = view.results_view(frame)
-    elif picked == "not delivered":
-        shown = view.results_view(frame, [o for o in outcomes if o != "delivered"])
-    else:
-        shown = view.results_view(frame, [str(picked)])
-    st.dataframe(
-        view.coloured(shown, "outcome"),
-        hide_index=True,
-        column_config={
-            "line": st.column_config.NumberColumn("Row", width="small", format="%d"),
-            "outcome": st.column_config.TextColumn("Outcome", width="small"),
-            "code": st.column_config.TextColumn("Code", width="medium"),
-            "detail": st.column_config.TextColumn("Detail", width="large"),
-            "lead_url": st.column_config.LinkColumn(
-                "Lead link", display_text="Open", width="small"
-            ),
-            "attempts": st.column_config.NumberColumn("Tries", width="small", format="%d"),
-        },
-    )
-    source = str(info.source_name or "leads")
-    buttons = st.columns([2, 2, 3])
-    buttons[0].download_button(
-        "Download the results (CSV)",
-        data=lambda: results_csv(journal, run_id),
-        file_name=f"{view.stem(source)}-results-run{run_id}.csv",
-        mime="text/csv",
-        on_click="ignore",
-        icon=":material/download:",
-        key=f"bulk.results_csv.{run_id}",
-        help="The file's columns plus outcome, code, detail, lead link and tries.",
-    )
-    failed = counts.get("failed", 0)
-    retry = failed > 0 and info.status in ("finished", "cancelled")
-    if retry and buttons[1].button(
-        f"Re-send the {failed:,} failed rows",
-        key=f"bulk.retry.{run_id}",
-        icon=":material/replay:",
-        help="They were certainly not taken (the server could not be reached or was busy), "
-        "so sending them again is safe.",
-    ):
-        _retry(journal, info)
-    if counts.get("uncertain", 0):
-        st.info(
-            f"{counts['uncertain']:,} rows got no clear answer and may or may not be in "
-            "PhoneBurner. Look for them there before sending them again.",
-            icon=":material/help:",
-        )
-
-
-def _retry(journal: Journal, info: RunInfo) -> None:
-    try:
-        new_id = create_retry_run(journal, info.id, ("failed",))
-    except (BulkError, JournalError) as error:
-        st.error(str(error))
-        return
-    # Sent like a resume, so that the live target asks for its confirmation first.
-    state[RUN] = new_id
-    state[RESUME_ASKED] = new_id
-    state.pop(RESULTS, None)
-    st.rerun()
-
-
-def run_view(journal: Journal, conn: ui.Connection, run_id: int) -> None:
-    try:
-        info = journal.run(run_id)
-    except JournalError as error:
-        st.error(str(error))
-        state.pop(RUN, None)
-        return
-    head = st.columns([4, 1, 1], vertical_alignment="bottom")
-    head[0].subheader(f"Run #{run_id} · {info.source_name or 'file'}")
-    head[1].button("Back to the file", key="bulk.back", on_click=_back_to_file)
-    head[2].button("New upload", key="bulk.new", on_click=_new_upload, type="tertiary")
-    where = TargetKind(info.target_kind).label
-    constants = info.settings.get("mapping", {}).get("constants", {})
-    if constants.get("cm_id"):
-        where += f" · LeadStream {constants['cm_id']}"
-    st.caption(f"To {md(where)}. Created {view.local_time(info.created)}.")
-    if info.status == "running":
-        state[PANEL_LIVE] = run_id
-        live_panel(run_id)
-        return
-    state.pop(PANEL_LIVE, None)
-    run_panel(run_id)
-    results_section(journal, info)
-
-
-def offer_unfinished(journal: Journal, current: int | None) -> None:
-    """Runs left paused or interrupted (a closed window, a restart): offer to resume them."""
-    try:
-        runs = [info for info in journal.unfinished_runs() if info.id != current]
-    except JournalError as error:
-        st.error(str(error))
-        return
-    for info in runs[:3]:
-        sending = registry().get(journal, info.id)
-        where = TargetKind(info.target_kind).label
-        title = f"Run #{info.id} · {info.source_name or 'file'} → {where}: "
-        box = st.container(border=True)
-        text, first, second = box.columns([4, 2, 1], vertical_alignment="center")
-        if info.status == "running":
-            who = "this app" if sending is not None else (info.owner or "another program")
-            done = f"{info.done:,} of {info.total:,} done"
-            text.markdown(f":material/sync: {md(title)}being sent by {md(who)} ({done}).")
-            first.button(
-                "Show progress", key=f"bulk.show.{info.id}", on_click=_show, args=(info.id,)
-            )
-            continue
-        why = "interrupted" if info.status == "interrupted" else "paused"
-        message = f" {info.message}" if info.message else ""
-        done = f"{info.done:,} of {info.total:,} done"
-        text.markdown(f":material/pause_circle: {md(title)}{why} with {done}.{md(message)}")
-        first.button(
-            view.resume_label(info.id, info.done, info.total),
-            key=f"bulk.offer_resume.{info.id}",
-            type="primary",
-            on_click=_ask_resume,
-            args=(info.id,),
-        )
-        second.button("Show", key=f"bulk.offer_show.{info.id}", on_click=_show, args=(info.id,))
-    if len(runs) > 3:
-        st.caption(f"{len(runs) - 3} more unfinished runs are listed on the History page.")
+    run_panel(journal, conn, run_id)
 
 
 # ---------------------------------------------------------------------------- the page
@@ -1332,11 +920,9 @@ def main() -> None:
     )
     conn = ui.connection()
     journal = ui.get_journal()
-    registry().prune()
     show_notices()
-    _handle_resume_request(journal, conn)
     current = state.get(RUN)
-    offer_unfinished(journal, current)
+    unfinished_notice(journal, exclude=current)
     if current is not None:
         run_view(journal, conn, current)
         return

@@ -32,6 +32,7 @@ from leadstream.protocol.lead import Lead
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = "pages/bulk_upload.py"
+RUNS_PAGE = "pages/runs.py"
 CANCELLED_USER = "377310000"  # the demo account's cancelled user: an account-wide refusal
 
 
@@ -186,7 +187,7 @@ def test_upload_auto_maps_checks_sends_and_shows_results(
     assert "&custom_field[195481]=12%2F24%2F2017&" in request  # the date as the legend says
     assert "XXXYYYZZZ" not in table.to_csv()
 
-    run_id = send_and_wait(page, home)
+    send_and_wait(page, home)
     assert "1 delivered" not in texts(page.markdown)  # two were delivered, not one
     assert "2 delivered" in texts(page.markdown)
     results = [d.value for d in page.dataframe if "outcome" in d.value.columns][-1]
@@ -206,7 +207,7 @@ def test_upload_auto_maps_checks_sends_and_shows_results(
         "Tags",
     ]
     assert {f"jeff+{token}@example.com", f"ann+{token}@example.com"} <= sandbox_emails()
-    assert page.download_button(key=f"bulk.results_csv.{run_id}").label.startswith("Download")
+    assert any(b.label.startswith("Download the results") for b in page.download_button)
 
     # Back to the same file: what was delivered from here is now a duplicate.
     page.button(key="bulk.back").click().run()
@@ -403,8 +404,8 @@ def test_canary_pauses_after_an_account_wide_refusal(home: Path, token: str) -> 
     assert info.counts["pending"] == 2
     assert "Paused after the first row" in texts(at.warning)
     assert "CANCELLED USER" in texts(at.warning)
-    assert at.button(key=f"bulk.resume.{run_id}")
-    at.button(key=f"bulk.cancel.{run_id}").click().run()
+    assert at.button(key=f"run.resume.{run_id}")
+    at.button(key=f"run.cancel.{run_id}").click().run()
     with Journal(home / JOURNAL_FILENAME) as journal:
         assert journal.run(run_id).status == "cancelled"
     assert "Send the 2 rows not sent yet" in " ".join(b.label for b in at.button)
@@ -452,17 +453,23 @@ def test_resume_offer_after_a_restart(home: Path, token: str) -> None:
         )
 
     at = open_page()
-    offer = at.button(key=f"bulk.offer_resume.{run_id}")
-    assert offer.label == f"Resume run #{run_id} (1 of 4 done)"
-    assert "interrupted" in texts(at.markdown)
-    offer.click().run()
+    assert f"Run \\#{run_id} · yesterday" in texts(at.markdown)  # markdown-escaped
+    assert "interrupted with 1 of 4 done" in texts(at.markdown)
+    at.button(key=f"run.open.{run_id}").click().run()  # to the Runs page, ?run=<id>
+    assert not at.exception, at.exception
+    assert at.query_params["run"] == str(run_id)
+    assert "Resume" in [b.label for b in at.button]
+    # AppTest's next run() would go back to the page it was switched to last: stay on Runs.
+    at.switch_page(RUNS_PAGE).run()
+    at.button(key=f"run.resume.{run_id}").click().run()
     assert not at.exception, at.exception
     assert wait_for(home, run_id) == "finished"
     at.run()
     results = [d.value for d in at.dataframe if "outcome" in d.value.columns][-1]
     assert list(results["outcome"]) == ["invalid", "delivered", "delivered", "delivered"]
     assert {lead.email for lead in leads} <= sandbox_emails()
-    assert all(b.key != f"bulk.offer_resume.{run_id}" for b in at.button)
+    at.switch_page(PAGE).run()
+    assert all(b.key != f"run.open.{run_id}" for b in at.button)  # nothing left unfinished
 
 
 def _refused() -> Delivery:
@@ -513,12 +520,12 @@ def test_resend_failed_rows_starts_a_run_with_just_those(home: Path, token: str)
     at.session_state["bulk.run_id"] = run_id  # the page was showing that run's results
     at.switch_page(PAGE).run()
     assert "0 of 3 rows delivered" in texts(at.warning)
-    at.button(key=f"bulk.retry.{run_id}").click().run()
+    at.button(key=f"run.retry.{run_id}").click().run()  # opens the new run on the Runs page
     assert not at.exception, at.exception
-    retry_id = int(at.session_state["bulk.run_id"])
+    retry_id = int(at.query_params["run"])
     assert retry_id != run_id
     assert wait_for(home, retry_id) == "finished"
-    at.run()
+    at.switch_page(RUNS_PAGE).run()
     results = [d.value for d in at.dataframe if "outcome" in d.value.columns][-1]
     assert list(results["row"]) == [3, 4]  # just the failed rows, by their spreadsheet row
     assert list(results["outcome"]) == ["delivered", "delivered"]

@@ -1,0 +1,346 @@
+"""The run panel: one bulk run's progress, controls and results, wherever the run was started.
+
+`run_panel(journal, conn, run_id)` is what the Runs page (and the Bulk upload page, right after
+a send) shows for a run: a progress fragment that reads the journal every second while the run
+is being sent, Pause / Resume / Cancel, the results a page at a time with their download, and
+"Re-send failed rows". `unfinished_notice(journal)` lists runs left paused or interrupted.
+
+Every decision (may this run resume here, with which key, what may be re-sent, how to pause a
+run another process sends) is the engine's (`leadstream.deliver.engine`); this module only lays
+out widgets and reports the engine's errors in its words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import pandas as pd
+import streamlit as st
+
+from leadstream import views as view
+from leadstream.deliver.journal import Journal, JournalError, RunInfo
+from leadstream.deliver.runs import BulkError, Progress
+from leadstream.deliver.target import TargetKind
+from ui import sending_runs as backend
+from ui import state as ui
+from ui.widgets import OUTCOME_ICONS, md
+
+__all__ = ["RUNS_PAGE", "open_run_page", "run_panel", "runs_frame", "unfinished_notice"]
+
+RUNS_PAGE = "pages/runs.py"
+
+state = st.session_state
+
+K = "run."
+RESUME_ASKED = K + "resume_asked"
+NOTICES = K + "notices"
+UNFINISHED_SHOWN = 3
+
+# The errors the engine reports in words: shown, never raised.
+RunProblem = (BulkError, JournalError, ValueError)
+
+
+def open_run_page(run_id: int) -> None:
+    """Show `run_id` on the Runs page (ends this script run)."""
+    st.switch_page(RUNS_PAGE, query_params={"run": str(run_id)})
+
+
+def _notify(level: str, text: str) -> None:
+    """A message for the next run (callbacks cannot draw)."""
+    state.setdefault(NOTICES, []).append((level, text))
+
+
+def _show_notices() -> None:
+    for level, text in state.pop(NOTICES, []):
+        {"error": st.error, "warning": st.warning, "success": st.success}.get(level, st.info)(text)
+
+
+# ---------------------------------------------------------------------------- callbacks
+
+
+def _ask_resume(run_id: int) -> None:
+    state[RESUME_ASKED] = run_id
+
+
+def _pause(journal: Journal, run_id: int) -> None:
+    try:
+        backend.pause(journal, run_id)
+    except RunProblem as error:
+        _notify("error", str(error))
+
+
+def _cancel(journal: Journal, run_id: int) -> None:
+    try:
+        backend.cancel(journal, run_id)
+    except RunProblem as error:
+        _notify("error", str(error))
+
+
+def _resume_if_asked(journal: Journal, conn: ui.Connection, info: RunInfo) -> None:
+    """A Resume click: for the live target, the live confirmation first, then the engine."""
+    if state.get(RESUME_ASKED) != info.id:
+        return
+    action = f"run-resume-{info.id}"
+    if info.target_kind == TargetKind.LIVE and not ui.confirm_live(conn, action=action):
+        return
+    state.pop(RESUME_ASKED, None)
+    ui.confirmed_now(action)
+    try:
+        backend.start(journal, conn, info)
+    except RunProblem as error:
+        _notify("error", str(error))
+    st.rerun()
+
+
+# ---------------------------------------------------------------------------- progress
+
+
+def _outcome_line(by_outcome: dict[str, int]) -> str:
+    parts = [
+        f"{OUTCOME_ICONS.get(outcome, '•')} {n:,} {outcome}"
+        for outcome, n in view.outcome_counts(by_outcome)
+    ]
+    return " · ".join(parts) if parts else "Nothing sent yet."
+
+
+def _controls(journal: Journal, progress: Progress, info: RunInfo) -> None:
+    run_id = progress.run_id
+    status = progress.state
+    buttons = st.columns([1, 1, 3])
+    if status == "running":
+        buttons[0].button(
+            "Pause",
+            key=f"run.pause.{run_id}",
+            on_click=_pause,
+            args=(journal, run_id),
+            icon=":material/pause:",
+            help="Finishes the leads on the way, then stops; resume it whenever you like.",
+        )
+        buttons[1].button(
+            "Cancel",
+            key=f"run.cancel.{run_id}",
+            on_click=_cancel,
+            args=(journal, run_id),
+            icon=":material/stop:",
+            help="Stops taking new rows; rows not sent yet stay unsent.",
+        )
+        if not backend.sending_here(journal, run_id):
+            who = info.owner or "another program"
+            buttons[2].caption(f"Being sent by {md(who)}.")
+    elif status == "cancelled" and progress.pending:
+        buttons[0].button(
+            f"Send the {view.plural(progress.pending, 'row')} not sent yet",
+            key=f"run.resume.{run_id}",
+            on_click=_ask_resume,
+            args=(run_id,),
+            icon=":material/play_arrow:",
+        )
+    elif status in ("paused", "interrupted"):
+        buttons[0].button(
+            "Resume",
+            key=f"run.resume.{run_id}",
+            type="primary",
+            on_click=_ask_resume,
+            args=(run_id,),
+            icon=":material/play_arrow:",
+        )
+        buttons[1].button(
+            "Cancel the run",
+            key=f"run.cancel.{run_id}",
+            on_click=_cancel,
+            args=(journal, run_id),
+            icon=":material/stop:",
+            help="Marks the run as cancelled; rows not sent stay unsent.",
+        )
+
+
+def _progress_view(journal: Journal, run_id: int) -> str:
+    """Progress bar, counts, the run's message and its buttons; returns the run's state."""
+    try:
+        progress = backend.progress(journal, run_id)
+        info = journal.run(run_id)
+    except RunProblem as error:
+        st.error(str(error))
+        return "error"
+    st.progress(progress.fraction, text=view.progress_caption(progress))
+    st.markdown(_outcome_line(progress.by_outcome))
+    if progress.message:
+        if progress.state == "paused" and progress.message != "Paused by you.":
+            st.warning(progress.message, icon=":material/pause_circle:")
+        else:
+            st.info(progress.message)
+    _controls(journal, progress, info)
+    return progress.state
+
+
+@st.fragment(run_every=1)
+def _live_progress(journal: Journal, run_id: int) -> None:
+    """Redrawn every second from the journal while the run is sent (here or by another
+    process); once it stops, the whole page reruns so the results replace it."""
+    if _progress_view(journal, run_id) != "running":
+        st.rerun()
+
+
+# ---------------------------------------------------------------------------- results
+
+
+def _retry(journal: Journal, run_id: int, open_run: Callable[[int], None]) -> None:
+    try:
+        new_id = backend.retry(journal, run_id, ("failed",))
+    except RunProblem as error:
+        st.error(str(error))
+        return
+    # Sent like a resume, so that the live target asks for its confirmation first.
+    state[RESUME_ASKED] = new_id
+    open_run(new_id)
+
+
+def _results(journal: Journal, info: RunInfo, open_run: Callable[[int], None]) -> None:
+    run_id = info.id
+    counts = info.counts
+    delivered = counts.get("delivered", 0)
+    if info.status == "finished":
+        text = f"Run #{run_id} finished: {delivered:,} of {info.total:,} rows delivered."
+        if delivered == info.total:
+            st.success(text, icon=":material/check_circle:")
+        else:
+            st.warning(
+                text + " The table says what happened to the others.", icon=":material/warning:"
+            )
+    failed = counts.get("failed", 0)
+    if (
+        failed
+        and info.status in ("finished", "cancelled")
+        and st.button(
+            f"Re-send the {failed:,} failed rows",
+            key=f"run.retry.{run_id}",
+            icon=":material/replay:",
+            help="They were certainly not taken (the server could not be reached or was "
+            "busy), so sending them again is safe. They go out as a new run.",
+        )
+    ):
+        _retry(journal, run_id, open_run)
+    if counts.get("uncertain", 0):
+        st.info(
+            f"{counts['uncertain']:,} rows got no clear answer and may or may not be in "
+            "PhoneBurner. Look for them there before sending them again.",
+            icon=":material/help:",
+        )
+    st.markdown("#### Results")
+    backend.results_table(journal, run_id, key=f"run.results.{run_id}")
+
+
+# ---------------------------------------------------------------------------- the panel
+
+
+def _where(info: RunInfo) -> str:
+    where = TargetKind(info.target_kind).label
+    if info.target_kind != TargetKind.SANDBOX:
+        where += f" ({info.target_url})"
+    return where
+
+
+def run_panel(
+    journal: Journal,
+    conn: ui.Connection,
+    run_id: int,
+    *,
+    open_run: Callable[[int], None] = open_run_page,
+) -> None:
+    """One run: heading, progress (live while it is sent), controls, results.
+
+    `open_run` shows another run (the one "Re-send failed rows" creates); by default the Runs
+    page with `?run=<id>`.
+    """
+    _show_notices()
+    try:
+        info = journal.run(run_id)
+    except RunProblem as error:
+        st.error(str(error))
+        return
+    _resume_if_asked(journal, conn, info)
+    st.subheader(f"Run #{run_id} · {info.source_name or 'file'}")
+    origin = "the command line" if info.origin == "cli" else "this app"
+    st.caption(
+        f"To {md(_where(info))}. Created {view.local_time(info.created)} from {origin}; "
+        f"{view.plural(info.total, 'row')}."
+    )
+    if info.status == "running":
+        _live_progress(journal, run_id)
+        return
+    _progress_view(journal, run_id)
+    _results(journal, info, open_run)
+
+
+def unfinished_notice(journal: Journal, *, exclude: int | None = None) -> None:
+    """Runs left running, paused or interrupted (a closed window, a restart, the CLI), each
+    with a button that opens it on the Runs page."""
+    try:
+        runs = [info for info in journal.unfinished_runs() if info.id != exclude]
+    except RunProblem as error:
+        st.error(str(error))
+        return
+    for info in runs[:UNFINISHED_SHOWN]:
+        title = f"Run #{info.id} · {info.source_name or 'file'} → {_where(info)}"
+        done = f"{info.done:,} of {info.total:,} done"
+        box = st.container(border=True)
+        text, button = box.columns([5, 1], vertical_alignment="center")
+        if info.status == "running":
+            text.markdown(f":material/sync: {md(title)}: being sent ({done}).")
+        else:
+            why = "interrupted" if info.status == "interrupted" else "paused"
+            message = f" {info.message}" if info.message else ""
+            text.markdown(f":material/pause_circle: {md(title)}: {why} with {done}.{md(message)}")
+        if button.button("Open", key=f"run.open.{info.id}", icon=":material/open_in_new:"):
+            open_run_page(info.id)
+    if len(runs) > UNFINISHED_SHOWN:
+        more = len(runs) - UNFINISHED_SHOWN
+        st.page_link(
+            RUNS_PAGE,
+            label=f"{view.plural(more, 'more unfinished run')} on the Runs page",
+            icon=":material/list:",
+        )
+
+
+# ---------------------------------------------------------------------------- the list of runs
+
+RUNS_COLUMNS = (
+    "Run",
+    "Created",
+    "File",
+    "Sent to",
+    "From",
+    "Status",
+    "Rows",
+    "Delivered",
+    "Rejected",
+    "Failed",
+    "Uncertain",
+    "Not sent yet",
+    "Kept back",
+)
+
+
+def runs_frame(runs: Sequence[RunInfo]) -> pd.DataFrame:
+    """One line per run for the Runs page's list: when (local time), what, where, how far."""
+    records = []
+    for info in runs:
+        counts = info.counts
+        records.append(
+            (
+                info.id,
+                view.local_time(info.created),
+                info.source_name,
+                TargetKind(info.target_kind).label,
+                "CLI" if info.origin == "cli" else "App",
+                info.status,
+                info.total,
+                counts.get("delivered", 0),
+                counts.get("rejected", 0),
+                counts.get("failed", 0),
+                counts.get("uncertain", 0),
+                counts.get("pending", 0) + counts.get("in_flight", 0),
+                counts.get("invalid", 0) + counts.get("duplicate", 0),
+            )
+        )
+    return pd.DataFrame.from_records(records, columns=list(RUNS_COLUMNS))
