@@ -1,4 +1,5 @@
-"""Where leads go and with which key: the target choice and the vendor key's sources.
+"""Where leads go and with which key: the target choice, the vendor key's sources, and the REST
+access token's (the same three kinds of place, `LEADSTREAM_TOKEN` for the token).
 
 The key is read from, in order: the `LEADSTREAM_KEY` environment variable, a Streamlit
 `secrets.toml` (`LEADSTREAM_KEY = "…"`), or a key file. It is never taken from a command-line
@@ -22,15 +23,19 @@ __all__ = [
     "DEMO_KEY",
     "DEMO_USER_ID",
     "KEY_VARIABLE",
+    "TOKEN_VARIABLE",
+    "AccessToken",
     "SettingsError",
     "Target",
     "TargetKind",
     "VendorKey",
     "find_key",
+    "find_token",
     "leadstream_home",
 ]
 
 KEY_VARIABLE = "LEADSTREAM_KEY"
+TOKEN_VARIABLE = "LEADSTREAM_TOKEN"
 HOME_VARIABLE = "LEADSTREAM_HOME"
 # The built-in sandbox's demo account (see leadstream.sandbox.account).
 DEMO_KEY = "XXXYYYZZZ"
@@ -115,7 +120,7 @@ def leadstream_home(env: Mapping[str, str] | None = None) -> Path:
     return Path(configured).expanduser() if configured else Path.home() / ".leadstream"
 
 
-def _key_from_secrets(path: Path) -> str:
+def _key_from_secrets(path: Path, name: str = KEY_VARIABLE) -> str:
     try:
         with path.open("rb") as handle:
             secrets = tomllib.load(handle)
@@ -125,7 +130,7 @@ def _key_from_secrets(path: Path) -> str:
         raise SettingsError(
             f"{path} could not be read as TOML ({error}); fix or remove it."
         ) from error
-    value = secrets.get(KEY_VARIABLE, "")
+    value = secrets.get(name, "")
     return value.strip() if isinstance(value, str) else ""
 
 
@@ -151,4 +156,55 @@ def find_key(
         if not value:
             raise SettingsError(f"The key file {key_file} is empty; put the vendor key in it.")
         return VendorKey(value, str(key_file))
+    return None
+
+
+# --- the REST access token: a secret like the key, from the same kinds of places ---------------
+
+
+@dataclass(frozen=True, slots=True)
+class AccessToken:
+    """A PhoneBurner personal access token and where it came from; repr and str mask it."""
+
+    value: str = field(repr=False)
+    source: str
+
+    def __str__(self) -> str:
+        return f"{mask_secret(self.value)} (from {self.source})"
+
+
+def find_token(
+    *,
+    env: Mapping[str, str] | None = None,
+    secrets_path: Path | None = Path(".streamlit/secrets.toml"),
+    token_file: Path | None = None,
+) -> AccessToken | None:
+    """The configured REST access token (`LEADSTREAM_TOKEN`, then secrets.toml, then a token
+    file), or None when none is set anywhere. Never from a command-line argument."""
+    env = os.environ if env is None else env
+    if value := env.get(TOKEN_VARIABLE, "").strip():
+        return AccessToken(value, f"the {TOKEN_VARIABLE} environment variable")
+    if secrets_path is not None and (value := _key_from_secrets(secrets_path, TOKEN_VARIABLE)):
+        return AccessToken(value, str(secrets_path))
+    if token_file is not None:
+        try:
+            value = token_file.read_text(encoding="utf-8-sig").strip()
+        except OSError as error:
+            raise SettingsError(
+                f"The token file {token_file} could not be read: {error.strerror}."
+            ) from None
+        except UnicodeDecodeError:
+            raise SettingsError(
+                f"The token file {token_file} is not text; put the access token in it alone."
+            ) from None
+        if not value:
+            raise SettingsError(
+                f"The token file {token_file} is empty; put the PhoneBurner access token in it."
+            )
+        if any(c.isspace() for c in value):
+            raise SettingsError(
+                f"The token file {token_file} holds more than one word; put the access token "
+                "in it alone."
+            )
+        return AccessToken(value, str(token_file))
     return None
