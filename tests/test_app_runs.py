@@ -1,0 +1,211 @@
+"""The Runs page through Streamlit's AppTest: the paged list of every bulk run, opening one by
+`?run=<id>`, and a run the CLI created and left paused (`python -m leadstream send … --sandbox`
+in a subprocess, on the same LEADSTREAM_HOME) opened, resumed and finished in the app, every
+lead stored once in the app's real in-process sandbox.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from leadstream.deliver.journal import JOURNAL_FILENAME, Journal, NewRow
+from leadstream.deliver.target import DEMO_CM_ID, DEMO_USER_ID, Target
+from leadstream.protocol.lead import Lead
+
+ROOT = Path(__file__).resolve().parents[1]
+RUNS = "pages/runs.py"
+CANCELLED_USER = "377310000"  # the demo account's cancelled user: an account-wide refusal
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("LEADSTREAM_HOME", str(tmp_path))
+    monkeypatch.delenv("LEADSTREAM_KEY", raising=False)
+    return tmp_path
+
+
+def texts(elements: object) -> str:
+    return "\n".join(str(e.value) for e in elements)  # type: ignore[attr-defined]
+
+
+def open_runs(run: int | str | None = None) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+    at.session_state["keep.conn.target"] = "sandbox"
+    at.session_state["keep.conn.user_id"] = DEMO_USER_ID
+    at.session_state["keep.conn.cm_id"] = DEMO_CM_ID
+    if run is not None:
+        at.query_params["run"] = str(run)
+    at.switch_page(RUNS).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def make_runs(home: Path, count: int) -> list[int]:
+    """`count` small runs, each with one row in a different state, as the journal stores them."""
+    ids = []
+    with Journal(home / JOURNAL_FILENAME) as journal:
+        for n in range(count):
+            lead = Lead(firstname=f"R{n}", email=f"r{n}@example.com")
+            ids.append(
+                journal.create_run(
+                    target=Target.sandbox("http://127.0.0.1:9/api/vendor/put_contact"),
+                    source_name=f"file{n}.csv",
+                    rows=[
+                        NewRow(0, 2, lead, {"Email": lead.email}),
+                        NewRow(1, 3, Lead(email="x"), {"Email": "x"}, "invalid", "bad email"),
+                    ],
+                    origin="cli" if n % 2 else "bulk",
+                )
+            )
+    return ids
+
+
+def run_list(at: AppTest) -> list[int]:
+    frames = [d.value for d in at.dataframe if "Run" in d.value.columns]
+    assert len(frames) == 1
+    return [int(n) for n in frames[0]["Run"]]
+
+
+def wait_for(home: Path, run_id: int, timeout: float = 30.0) -> str:
+    with Journal(home / JOURNAL_FILENAME) as journal:
+        deadline = time.monotonic() + timeout
+        while (status := journal.run(run_id).status) == "running":
+            assert time.monotonic() < deadline, f"run {run_id} still running"
+            time.sleep(0.05)
+    return status
+
+
+def sandbox_emails() -> Counter[str]:
+    """How many times the app's in-process sandbox stored each email (`GET /sandbox/leads`)."""
+    from ui.state import get_sandbox
+
+    base = get_sandbox().base_url
+    assert base.startswith("http://127.0.0.1:")
+    with urllib.request.urlopen(f"{base}/sandbox/leads", timeout=5) as answer:
+        stored = json.load(answer)
+    return Counter(str(lead["params"].get("email", "")).lower() for lead in stored)
+
+
+# ---------------------------------------------------------------------------- the list
+
+
+def test_no_runs_says_where_runs_come_from(home: Path) -> None:
+    at = open_runs()
+    assert "No bulk runs yet" in texts(at.info)
+    assert not at.dataframe
+
+
+def test_list_pages_through_every_run_newest_first(home: Path) -> None:
+    ids = make_runs(home, 30)
+    at = open_runs()
+    assert run_list(at) == ids[::-1][:25]
+    assert "Runs 1–25 of 30, newest first" in texts(at.caption)
+    frame = [d.value for d in at.dataframe if "Run" in d.value.columns][0]
+    first = frame.iloc[0]
+    assert (first["File"], first["From"], first["Status"]) == ("file29.csv", "CLI", "paused")
+    assert (first["Rows"], first["Not sent yet"], first["Kept back"]) == (2, 1, 1)
+    at.pagination(key="runs.page").set_value(2).run()
+    assert not at.exception, at.exception
+    assert run_list(at) == ids[::-1][25:]
+    assert "Runs 26–30 of 30" in texts(at.caption)
+
+
+OPENED = [
+    ("abc", "“abc” in the address is not a run number"),
+    ("0", "“0” in the address is not a run number"),
+    ("999", "There is no bulk run 999"),
+]
+
+
+@pytest.mark.parametrize(("param", "says"), OPENED)
+def test_a_bad_run_in_the_address_is_said(home: Path, param: str, says: str) -> None:
+    make_runs(home, 1)
+    at = open_runs(param)
+    assert says in texts(at.error)
+
+
+def test_run_in_the_address_opens_its_panel_and_back_to_the_list(home: Path) -> None:
+    ids = make_runs(home, 3)
+    at = open_runs(ids[1])
+    assert f"Run #{ids[1]} · file1.csv" in texts(at.subheader)
+    assert "from the command line" in texts(at.caption)
+    assert at.button(key=f"run.resume.{ids[1]}")
+    results = [d.value for d in at.dataframe if "outcome" in d.value.columns]
+    assert list(results[-1]["outcome"]) == ["not sent", "invalid"]
+    at.button(key="runs.back").click().run()
+    assert not at.exception, at.exception
+    assert "run" not in at.query_params
+    assert run_list(at) == ids[::-1]
+
+
+# ---------------------------------------------------------------------------- a CLI run in the app
+
+
+def cli_send(home: Path, csv_path: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, LEADSTREAM_HOME=str(home), PYTHONPATH=str(ROOT))
+    env.pop("LEADSTREAM_KEY", None)
+    return subprocess.run(
+        [sys.executable, "-m", "leadstream", "send", str(csv_path), "--sandbox", *extra],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.slow
+def test_cli_run_paused_by_its_first_row_resumes_and_finishes_in_the_app(
+    home: Path, tmp_path: Path
+) -> None:
+    token = uuid.uuid4().hex[:10]
+    emails = [f"{name}+{token}@example.com" for name in ("al", "bo", "cy", "di")]
+    csv_path = tmp_path / "cli leads.csv"
+    # The first row goes to a cancelled user: the CLI's first lead alone is refused for the
+    # whole account, so the run pauses with the other rows not sent.
+    users = [CANCELLED_USER, DEMO_USER_ID, DEMO_USER_ID, DEMO_USER_ID]
+    csv_path.write_text(
+        "First Name,Email,user_id,cm_id\n"
+        + "".join(
+            f"P{n},{email},{user},{DEMO_CM_ID}\n"
+            for n, (email, user) in enumerate(zip(emails, users, strict=True))
+        ),
+        encoding="utf-8",
+    )
+    sent = cli_send(home, csv_path)
+    assert sent.returncode == 1, sent.stderr
+    assert "CANCELLED USER" in sent.stderr
+    with Journal(home / JOURNAL_FILENAME) as journal:
+        (info,) = journal.runs()
+        assert (info.status, info.origin) == ("paused", "cli")
+        assert isinstance(info.settings["mapping"], str | dict)  # the CLI stores it as JSON text
+    before = sandbox_emails()
+
+    at = open_runs()
+    assert run_list(at) == [info.id]
+    at = open_runs(info.id)
+    assert "Paused after the first row" in texts(at.warning)
+    at.button(key=f"run.resume.{info.id}").click().run()
+    assert not at.exception, at.exception
+    assert wait_for(home, info.id) == "finished"
+    at.run()
+    assert not at.exception, at.exception
+    assert f"Run #{info.id} finished: 3 of 4 rows delivered" in texts(at.warning)
+    results = [d.value for d in at.dataframe if "outcome" in d.value.columns][-1]
+    assert list(results["outcome"]) == ["rejected", "delivered", "delivered", "delivered"]
+    stored = sandbox_emails() - before
+    assert stored == Counter({email: 1 for email in emails[1:]})  # each once, the refused none
+    with Journal(home / JOURNAL_FILENAME) as journal:
+        assert journal.run(info.id).counts["delivered"] == 3
