@@ -111,7 +111,7 @@ def test_list_pages_through_every_run_newest_first(home: Path) -> None:
     at = open_runs()
     assert run_list(at) == ids[::-1][:25]
     assert "Runs 1–25 of 30, newest first" in texts(at.caption)
-    frame = [d.value for d in at.dataframe if "Run" in d.value.columns][0]
+    frame = next(d.value for d in at.dataframe if "Run" in d.value.columns)
     first = frame.iloc[0]
     assert (first["File"], first["From"], first["Status"]) == ("file29.csv", "CLI", "paused")
     assert (first["Rows"], first["Not sent yet"], first["Kept back"]) == (2, 1, 1)
@@ -206,6 +206,6 @@ def test_cli_run_paused_by_its_first_row_resumes_and_finishes_in_the_app(
     results = [d.value for d in at.dataframe if "outcome" in d.value.columns][-1]
     assert list(results["outcome"]) == ["rejected", "delivered", "delivered", "delivered"]
     stored = sandbox_emails() - before
-    assert stored == Counter({email: 1 for email in emails[1:]})  # each once, the refused none
+    assert stored == Counter(dict.fromkeys(emails[1:], 1))  # each once, the refused none
     with Journal(home / JOURNAL_FILENAME) as journal:
         assert journal.run(info.id).counts["delivered"] == 3
