@@ -21,6 +21,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import TextIO
 
+from leadstream import desk
 from leadstream.deliver.client import Client
 from leadstream.deliver.journal import Journal
 from leadstream.deliver.runs import (
@@ -79,7 +80,8 @@ def _positive_float(text: str) -> float:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m leadstream",
+        # The console script `leadstream` and `python -m leadstream` are the same program.
+        prog="leadstream" if Path(sys.argv[0]).stem == "leadstream" else "python -m leadstream",
         description="Post leads to PhoneBurner's LeadStream (put_contact) safely.",
         allow_abbrev=False,
     )
@@ -144,6 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     runs = commands.add_parser("runs", help="list unfinished bulk runs", allow_abbrev=False)
     runs.add_argument("--all", action="store_true", help="list finished runs too")
+    desk.add_parser(commands)
     return parser
 
 
@@ -492,6 +495,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        if args.command == "desk":
+            return desk.run(args)
         if args.command == "send":
             return _send(args)
         return _runs(args)

@@ -1010,6 +1010,57 @@ class Journal:
         params.extend([-1 if limit is None else limit, offset])
         return [_run_row(row) for row in self._read(sql, params)]
 
+    # -- settling unsure rows against PhoneBurner (deliver.settle) -------------------------------
+
+    def settle_uncertain(
+        self,
+        run_id: int,
+        row: int,
+        *,
+        outcome: str,
+        code: str,
+        help: str,
+        lead_url: str = "",
+    ) -> bool:
+        """Give an `uncertain` row what a look-up in PhoneBurner found: `delivered` (it is there)
+        or `failed` (it is not: safe to send again), and add that to the history, in one
+        transaction. Returns False, changing nothing, when the row is no longer `uncertain`
+        (settled meanwhile, or being re-sent)."""
+        if outcome not in ("delivered", "failed"):
+            raise JournalError(
+                f"A look-up settles row {row} as delivered or failed, not {outcome!r}."
+            )
+        with self._tx() as db:
+            found = db.execute(
+                "SELECT r.params, r.lead_url, u.target_kind, u.target_url, u.origin"
+                " FROM run_rows r JOIN runs u ON u.id = r.run_id"
+                " WHERE r.run_id = ? AND r.row = ? AND r.state = 'uncertain'",
+                (run_id, row),
+            ).fetchone()
+            if found is None:
+                return False
+            link = lead_url or found["lead_url"]
+            # Not found means not sent: a later `DUPLICATE EMAIL` is then a real duplicate.
+            db.execute(
+                "UPDATE run_rows SET state = ?, code = ?, help = ?, lead_url = ?,"
+                " maybe_sent = 0, finished_at = ? WHERE run_id = ? AND row = ?",
+                (outcome, code, help, link, _now(), run_id, row),
+            )
+            self._insert_post(
+                db,
+                source=found["origin"],
+                target=Target(TargetKind(found["target_kind"]), found["target_url"]),
+                lead=_lead_from_json(found["params"]),
+                outcome=outcome,
+                code=code,
+                help=help,
+                lead_url=link,
+                attempts=[],
+                run_id=run_id,
+                row=row,
+            )
+        return True
+
 
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
