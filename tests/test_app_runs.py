@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import time
@@ -166,9 +167,32 @@ def cli_send(home: Path, csv_path: Path, *extra: str) -> subprocess.CompletedPro
     )
 
 
+# The settings the CLI stored before they had one versioned form: the mapping as JSON text.
+OLD_CLI_SETTINGS = {
+    "concurrency": 4,
+    "rate": None,
+    "legend": "",
+    "mapping": json.dumps(
+        {
+            "version": 1,
+            "columns": {
+                "First Name": "firstname",
+                "Email": "email",
+                "user_id": "user_id",
+                "cm_id": "cm_id",
+            },
+            "constants": {},
+        },
+        indent=2,
+    ),
+    "include_duplicates": False,
+}
+
+
 @pytest.mark.slow
+@pytest.mark.parametrize("settings", ["as the CLI writes them", "older CLI shape"])
 def test_cli_run_paused_by_its_first_row_resumes_and_finishes_in_the_app(
-    home: Path, tmp_path: Path
+    home: Path, tmp_path: Path, settings: str
 ) -> None:
     token = uuid.uuid4().hex[:10]
     emails = [f"{name}+{token}@example.com" for name in ("al", "bo", "cy", "di")]
@@ -190,7 +214,9 @@ def test_cli_run_paused_by_its_first_row_resumes_and_finishes_in_the_app(
     with Journal(home / JOURNAL_FILENAME) as journal:
         (info,) = journal.runs()
         assert (info.status, info.origin) == ("paused", "cli")
-        assert isinstance(info.settings["mapping"], str | dict)  # the CLI stores it as JSON text
+    if settings == "older CLI shape":
+        with sqlite3.connect(home / JOURNAL_FILENAME) as db:
+            db.execute("UPDATE runs SET settings = ?", (json.dumps(OLD_CLI_SETTINGS),))
     before = sandbox_emails()
 
     at = open_runs()

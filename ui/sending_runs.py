@@ -83,9 +83,21 @@ def cancel(journal: Journal, run_id: int) -> None:
 
 
 def _launch(journal: Journal, run_id: int, url: str, key: str) -> None:
-    settings = journal.run(run_id).settings
-    rate = float(settings.get("rate") or 0.0)
-    concurrency = int(settings.get("concurrency") or 4)
+    info = journal.run(run_id)
+    if hasattr(info, "run_settings"):
+        rs = info.run_settings
+        rate, concurrency, canary, after = (
+            rs.rate_per_s or 0.0,
+            rs.concurrency,
+            rs.canary,
+            rs.pause_after_failures,
+        )
+    else:
+        settings = info.settings  # type: ignore[attr-defined]
+        rate = float(settings.get("rate") or 0.0)
+        concurrency = int(settings.get("concurrency") or 4)
+        canary = bool(settings.get("canary", True))
+        after = int(settings.get("pause_after_failures", 5))
     client = Client(url=url, key=key, concurrency=concurrency, rate=rate if rate > 0 else None)
     try:
         controller = start_run(
@@ -93,8 +105,8 @@ def _launch(journal: Journal, run_id: int, url: str, key: str) -> None:
             client,
             run_id,
             concurrency=concurrency,
-            canary=bool(settings.get("canary", True)),
-            pause_after_failures=int(settings.get("pause_after_failures", 5)),
+            canary=canary,
+            pause_after_failures=after,
         )
     except BaseException:
         client.close()
