@@ -1,7 +1,11 @@
 """History: every lead sent from this computer (form, legend tests, bulk runs, the CLI), with
-filters, a CSV export, and "Open in form" to fix and send one again.
+filters, a CSV export of everything the filters match, and "Open in form" to fix and send one
+again.
 
-Everything comes from the journal; no vendor key is stored there, so none can show here.
+Everything comes from the journal a page at a time: counts and filter choices are SQL, the
+table is one page of 100, and the export is written from the journal when it is clicked, so
+History reads the same with 100 leads or 100,000. No vendor key is stored there, so none can
+show here.
 """
 
 from __future__ import annotations
@@ -11,7 +15,9 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
-from leadstream.deliver.journal import HistoryEntry, history_csv
+from leadstream import views as view
+from leadstream.deliver import reports
+from leadstream.deliver.journal import HistoryEntry, HistoryFilter
 from leadstream.deliver.outcomes import DeliveryOutcome
 from ui import state as ui
 from ui.widgets import OUTCOME_ICONS, md, outcome_text
@@ -20,7 +26,10 @@ K = "keep.history."
 SEARCH_KEY = K + "search"
 OUTCOMES_KEY = K + "outcomes"
 SOURCES_KEY = K + "sources"
+TARGETS_KEY = K + "targets"
 PICK_KEY = K + "pick"
+PAGE_KEY = K + "page"
+PAGE_SIZE = 100
 LOAD = ui.FORM_LOAD_KEY
 FORM_PAGE = "pages/post_lead.py"
 
@@ -49,9 +58,8 @@ def _open_in_form(entry: HistoryEntry) -> None:
 
 
 journal = ui.get_journal()
-state.setdefault(SEARCH_KEY, "")
-state.setdefault(OUTCOMES_KEY, [])
-state.setdefault(SOURCES_KEY, [])
+for name in (SEARCH_KEY, OUTCOMES_KEY, SOURCES_KEY, TARGETS_KEY):
+    state.setdefault(name, "" if name == SEARCH_KEY else [])
 
 st.title("History")
 st.caption(
@@ -59,8 +67,7 @@ st.caption(
     "open it in the form to fix and send it again."
 )
 
-all_sources = sorted({e.source for e in journal.history(limit=5000)} | {"form"})
-search_col, outcome_col, source_col = st.columns([2, 2, 1])
+search_col, outcome_col, source_col, target_col = st.columns([2, 2, 1, 1])
 search_col.text_input(
     "Search",
     key=SEARCH_KEY,
@@ -74,14 +81,23 @@ outcome_col.multiselect(
     format_func=outcome_text,
     placeholder="All outcomes",
 )
-source_col.multiselect("Sent from", all_sources, key=SOURCES_KEY, placeholder="Anywhere")
+# Choices are every value the journal holds (plus what is chosen, should it be gone).
+sources = sorted({*journal.history_sources(), "form", *state[SOURCES_KEY]})
+source_col.multiselect("Sent from", sources, key=SOURCES_KEY, placeholder="Anywhere")
+targets = sorted({*journal.history_targets(), *state[TARGETS_KEY]})
+target_col.multiselect("Sent to", targets, key=TARGETS_KEY, placeholder="Any target")
 
-entries = journal.history(
-    search=state[SEARCH_KEY], outcomes=state[OUTCOMES_KEY], sources=state[SOURCES_KEY]
+wanted = HistoryFilter(
+    search=state[SEARCH_KEY],
+    outcomes=tuple(state[OUTCOMES_KEY]),
+    sources=tuple(state[SOURCES_KEY]),
+    targets=tuple(state[TARGETS_KEY]),
 )
+by_outcome = journal.history_outcome_counts(wanted)
+total = sum(by_outcome.values())
 
-if not entries:
-    filtered = state[SEARCH_KEY] or state[OUTCOMES_KEY] or state[SOURCES_KEY]
+if not total:
+    filtered = wanted != HistoryFilter()
     st.info(
         "No lead matches these filters; clear them to see everything."
         if filtered
@@ -90,6 +106,33 @@ if not entries:
         icon=":material/description:",
     )
     st.stop()
+
+ordered = sorted(by_outcome.items(), key=lambda item: (-item[1], view.outcome_rank(item[0])))
+st.caption(
+    f"{view.plural(total, 'lead')}: " + ", ".join(f"{n:,} {outcome}" for outcome, n in ordered)
+)
+st.download_button(
+    f"Download as CSV ({view.plural(total, 'lead')})",
+    data=lambda: reports.history_csv_bytes(journal, wanted),
+    file_name=f"leadstream-history-{datetime.now():%Y%m%d-%H%M}.csv",
+    mime="text/csv",
+    on_click="ignore",
+    icon=":material/download:",
+    key="history.download",
+    help="Every lead these filters match (not only this page), with every column, for a "
+    "spreadsheet.",
+)
+
+pages = view.page_count(total, PAGE_SIZE)
+page = 1
+if pages > 1:
+    # A new filter starts again at its first page.
+    page_key = f"{PAGE_KEY}.{hash(wanted)}"
+    page = st.pagination(pages, key=page_key) or 1
+start, stop = view.page_bounds(total, page, PAGE_SIZE)
+entries = journal.history_page(wanted, start, stop - start)
+if pages > 1:
+    st.caption(f"Leads {start + 1:,}–{stop:,} of {total:,}.")
 
 table = pd.DataFrame(
     [
@@ -107,11 +150,6 @@ table = pd.DataFrame(
         for e in entries
     ]
 )
-counts = pd.Series([e.outcome for e in entries]).value_counts()
-st.caption(
-    f"{len(entries):,} lead{'s' if len(entries) != 1 else ''}: "
-    + ", ".join(f"{n:,} {outcome}" for outcome, n in counts.items())
-)
 st.dataframe(
     table,
     hide_index=True,
@@ -121,14 +159,6 @@ st.dataframe(
         "Lead link": st.column_config.LinkColumn("Lead link", display_text="open"),
         "Tries": st.column_config.NumberColumn("Tries", format="%d"),
     },
-)
-st.download_button(
-    "Download as CSV",
-    data=history_csv(entries),
-    file_name=f"leadstream-history-{datetime.now():%Y%m%d-%H%M}.csv",
-    mime="text/csv",
-    icon=":material/download:",
-    help="The leads shown, with every column, for a spreadsheet.",
 )
 
 st.subheader("Fix and send again")
@@ -141,7 +171,7 @@ st.selectbox(
     list(by_id),
     key=PICK_KEY,
     format_func=lambda i: _label(by_id[i]),
-    help="Leads that did not go through are listed with the rest; the newest is chosen first.",
+    help="The leads of the page shown above; the newest that did not go through is chosen first.",
 )
 picked = by_id[state[PICK_KEY]]
 box = st.container(border=True)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
@@ -83,14 +84,30 @@ class _Storage(MemoryMediaFileStorage):
         _Storage.last = self
 
 
+class _Manager(MediaFileManager):
+    """The media manager AppTest makes, kept so that a test can run a deferred download."""
+
+    last: _Manager | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _Manager.last = self
+
+
 @pytest.fixture
 def downloads(monkeypatch: pytest.MonkeyPatch) -> Callable[[Any], bytes]:
-    """`downloads(button)`: the bytes a download button of the last run would give."""
+    """`downloads(button)`: the bytes a download button of the last run would give; a button
+    whose `data` is a callable has it called, as a click in the browser would."""
     monkeypatch.setattr(app_test_module, "MemoryMediaFileStorage", _Storage)
+    monkeypatch.setattr(app_test_module, "MediaFileManager", _Manager)
 
     def read(download_button: Any) -> bytes:
         assert _Storage.last is not None
-        filename = download_button.proto.url.rsplit("/", 1)[-1]
+        url = download_button.proto.url
+        if download_button.proto.deferred_file_id:
+            assert _Manager.last is not None
+            url = _Manager.last.execute_deferred(download_button.proto.deferred_file_id)
+        filename = url.rsplit("/", 1)[-1]
         return bytes(_Storage.last.get_file(filename).content)
 
     return read
