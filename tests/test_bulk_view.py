@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 
 from leadstream import views as view
-from leadstream.deliver.journal import fingerprint
 from leadstream.deliver.runs import Progress
 from leadstream.prepare.files import read_table
+from leadstream.prepare.identity import fingerprint
 from leadstream.prepare.legend import FieldType, Legend, LegendField
 from leadstream.prepare.mapping import ColumnMapping, auto_match, prepare_rows
 

@@ -422,68 +422,6 @@ def test_client_rate_counts_every_try() -> None:
 # ---- many leads ------------------------------------------------------------------------
 
 
-def numbered_leads(count: int) -> list[Lead]:
-    return [
-        Lead(email=f"lead{n}@example.com", user_id="377310706", cm_id="576846")
-        for n in range(count)
-    ]
-
-
-def test_post_many_keeps_order_and_bounds_concurrency() -> None:
-    lock = threading.Lock()
-    in_flight = 0
-    peak = 0
-
-    def handler(url: str) -> Answer:
-        nonlocal in_flight, peak
-        with lock:
-            in_flight += 1
-            peak = max(peak, in_flight)
-        time.sleep(0.01)
-        with lock:
-            in_flight -= 1
-        number = url.split("email=lead", 1)[1].split("%40", 1)[0]
-        return ok(f"UPC{int(number):05d}")
-
-    client = Client(url=URL, key=KEY, transport=MockTransport(handler), concurrency=3)
-    finished: list[tuple[int, int]] = []
-    started: list[int] = []
-    tries: list[tuple[int, int]] = []
-    deliveries = client.post_many(
-        numbered_leads(20),
-        on_delivery=lambda index, d: finished.append((index, threading.get_ident())),
-        on_start=started.append,
-        on_attempt=lambda index, attempt: tries.append((index, attempt.number)),
-    )
-    assert [d.lead_url[-8:] if d and d.lead_url else None for d in deliveries] == [
-        f"UPC{n:05d}" for n in range(20)
-    ]
-    assert 1 < peak <= 3
-    assert sorted(index for index, _ in finished) == list(range(20))
-    assert {thread for _, thread in finished} == {threading.get_ident()}
-    assert sorted(started) == list(range(20))
-    assert sorted(tries) == [(n, 1) for n in range(20)]
-
-
-def test_post_many_stops_when_asked() -> None:
-    transport = MockTransport(lambda url: ok())
-    client = Client(url=URL, key=KEY, transport=transport, concurrency=2)
-    finished: list[int] = []
-    deliveries = client.post_many(
-        numbered_leads(50),
-        on_delivery=lambda index, d: finished.append(index),
-        should_stop=lambda: len(finished) >= 3,
-    )
-    sent = [d for d in deliveries if d is not None]
-    assert 3 <= len(sent) < 50
-    assert len(sent) == len(transport.urls) == len(finished)
-    assert all(d.outcome is DeliveryOutcome.DELIVERED for d in sent)
-
-
-def test_post_many_of_nothing() -> None:
-    assert Client(url=URL, key=KEY, transport=scripted([])).post_many([]) == []
-
-
 def test_client_closes_only_its_own_transport(monkeypatch: pytest.MonkeyPatch) -> None:
     closed: list[str] = []
 
@@ -649,3 +587,29 @@ def test_client_over_real_transport_without_a_server_fails_safely() -> None:
     assert delivery.code == "NO CONNECTION"
     assert len(delivery.attempts) == FAST.max_attempts
     assert "connection refused" in delivery.attempts[0].error
+
+
+# A non-429 4xx is refused before the lead is read: one try, `failed`, with or without email.
+REFUSALS = [
+    (404, WITH_EMAIL),
+    (404, NO_EMAIL),
+    (400, WITH_EMAIL),
+    (401, NO_EMAIL),
+    (403, WITH_EMAIL),
+    (405, NO_EMAIL),
+]
+
+
+@pytest.mark.parametrize(("status", "lead"), REFUSALS)
+def test_a_4xx_fails_at_once(status: int, lead: Lead) -> None:
+    transport = MockTransport(lambda url: RawResponse(status, "<html>Nope</html>"))
+    delivery = make_client(transport).post(lead)
+    assert delivery.outcome is DeliveryOutcome.FAILED
+    assert len(transport.urls) == 1
+    assert delivery.code == f"HTTP {status}"
+    assert "refused the request" in delivery.help
+
+
+def test_a_4xx_after_a_silent_try_is_uncertain() -> None:
+    delivery = make_client(scripted([SILENCE, RawResponse(404, "")])).post(WITH_EMAIL)
+    assert delivery.outcome is DeliveryOutcome.UNCERTAIN

@@ -9,6 +9,7 @@ import logging
 import socket
 import time
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
@@ -16,6 +17,7 @@ import pytest
 
 from leadstream.deliver.client import (
     Client,
+    Delivery,
     MockTransport,
     NotTaken,
     RawResponse,
@@ -64,6 +66,12 @@ def client_for(server: SandboxServer, **kwargs: object) -> Client:
     options: dict[str, object] = {"policy": FAST, "timeout": TIMEOUT, "key": DEMO_KEY}
     options.update(kwargs)
     return Client(url=server.url, **options)  # type: ignore[arg-type]
+
+
+def post_all(client: Client, leads: Sequence[Lead]) -> list[Delivery]:
+    """Every lead posted, `client.concurrency` at a time, as the run engine sends them."""
+    with ThreadPoolExecutor(client.concurrency) as pool:
+        return list(pool.map(client.post, leads))
 
 
 def no_email_account() -> Account:
@@ -202,7 +210,7 @@ def test_client_rate_keeps_under_the_server_limit() -> None:
         client_for(server, rate=20.0, concurrency=4) as client,
     ):
         leads = [lead(f"paced{n}@example.com") for n in range(24)]
-        deliveries = client.post_many(leads)
+        deliveries = post_all(client, leads)
         stats = server.stats()
     assert all(d is not None and d.outcome is DeliveryOutcome.DELIVERED for d in deliveries)
     assert stats["faults"]["rate_limited"] == 0
@@ -330,7 +338,7 @@ def test_many_leads_through_every_fault_arrive_exactly_once() -> None:
         sandbox_with(**faults) as server,
         client_for(server, policy=policy, concurrency=4) as client,
     ):
-        deliveries = client.post_many(leads)
+        deliveries = post_all(client, leads)
         stored = server.leads()
         stats = server.stats()
     assert [d.outcome if d else None for d in deliveries] == [DeliveryOutcome.DELIVERED] * 40
@@ -350,7 +358,7 @@ def test_many_leads_without_email_are_never_doubled() -> None:
         sandbox_with(account=no_email_account(), **faults) as server,
         client_for(server, concurrency=4) as client,
     ):
-        deliveries = client.post_many(leads)
+        deliveries = post_all(client, leads)
         stored = server.leads()
     names = [s.lead.firstname for s in stored]
     assert len(names) == len(set(names))  # nothing stored twice
@@ -406,3 +414,17 @@ def test_mock_and_real_transports_agree() -> None:
         real.code,
         real.lead_url,
     )
+
+
+@pytest.mark.parametrize("email", ["wrong.path@example.com", ""])
+def test_a_mistyped_url_fails_once_and_stores_nothing(email: str) -> None:
+    with sandbox_with() as server:
+        wrong = server.url.replace("/put_contact", "/put_contacts")
+        with Client(url=wrong, key=DEMO_KEY, policy=FAST, timeout=TIMEOUT) as client:
+            delivery = client.post(lead(email))
+        stats = server.stats()
+    assert delivery.outcome is DeliveryOutcome.FAILED
+    assert delivery.code == "HTTP 404"
+    assert len(delivery.attempts) == 1
+    assert stats["requests"] == 0  # put_contact never saw it
+    assert server.leads() == []

@@ -17,6 +17,7 @@ from leadstream.deliver.outcomes import (
     RetryPolicy,
     classify,
     decide,
+    may_send_again,
     parse_retry_after,
 )
 from leadstream.protocol.response import PostResult, parse_response
@@ -24,6 +25,7 @@ from leadstream.protocol.response import PostResult, parse_response
 ANSWERED = AttemptKind.ANSWERED
 NOT_TAKEN = AttemptKind.NOT_TAKEN
 MAYBE = AttemptKind.MAYBE_TAKEN
+REFUSED = AttemptKind.REFUSED
 
 DELIVERED = DeliveryOutcome.DELIVERED
 REJECTED = DeliveryOutcome.REJECTED
@@ -41,6 +43,7 @@ HTTP_429 = parse_response("", 429)
 HTTP_503 = parse_response("<html><title>Service Unavailable</title></html>", 503)
 HTTP_500 = parse_response("Internal Server Error", 500)
 HTML_200 = parse_response("<html><title>Welcome</title></html>", 200)
+HTTP_404 = parse_response("<html><title>Not Found</title></html>", 404)
 
 # Three tries, no jitter: the retry delay after try n is 1, 2, … seconds.
 POLICY = RetryPolicy(max_attempts=3, base_delay_s=1.0, max_delay_s=8.0, jitter=0.0)
@@ -59,7 +62,14 @@ CLASSIFY = [
     ("SUCCESS|https://x/ms/lead_redirect?upc=AAAA1111", 500, MAYBE),
     ("<html><title>Hello</title></html>", 200, MAYBE),
     ("", 200, MAYBE),
-    ("<html>Not Found</html>", 404, MAYBE),
+    ("<html>Not Found</html>", 404, REFUSED),
+    ("Bad Request", 400, REFUSED),
+    ("", 401, REFUSED),
+    ("Forbidden", 403, REFUSED),
+    ("Method Not Allowed", 405, REFUSED),
+    ("SUCCESS|https://x/ms/lead_redirect?upc=AAAA1111", 404, REFUSED),
+    ("", 499, REFUSED),
+    ("", 399, MAYBE),
 ]
 
 
@@ -100,6 +110,13 @@ UNANSWERED_DECISIONS = [
     (MAYBE, HTML_200, True, 1, False, RETRY),
     (MAYBE, HTML_200, False, 1, False, UNCERTAIN),
     (MAYBE, HTML_200, True, 3, False, UNCERTAIN),
+    # A non-429 4xx: never tried again, the lead was not taken...
+    (REFUSED, HTTP_404, True, 1, False, FAILED),
+    (REFUSED, HTTP_404, False, 1, False, FAILED),
+    (REFUSED, HTTP_404, True, 2, False, FAILED),
+    # ...unless an earlier silent try may have landed it.
+    (REFUSED, HTTP_404, True, 2, True, UNCERTAIN),
+    (REFUSED, HTTP_404, False, 2, True, UNCERTAIN),
 ]
 
 
@@ -350,3 +367,41 @@ def test_every_outcome_has_its_own_description() -> None:
 
 def test_only_failed_and_invalid_are_always_safe_to_resend() -> None:
     assert {o for o in DeliveryOutcome if o.safe_to_resend} == {FAILED, DeliveryOutcome.INVALID}
+
+
+# state, has_email, may it be sent again
+RESEND = [
+    ("pending", False, True),
+    ("pending", True, True),
+    ("failed", False, True),
+    ("failed", True, True),
+    ("invalid", False, True),
+    ("rejected", False, True),
+    ("rejected", True, True),
+    ("in_flight", True, True),
+    ("in_flight", False, False),
+    ("uncertain", True, True),
+    ("uncertain", False, False),
+    ("delivered", True, False),
+    ("delivered", False, False),
+    ("duplicate", True, False),
+    ("duplicate", False, False),
+]
+
+
+@pytest.mark.parametrize(("state", "has_email", "allowed"), RESEND)
+def test_may_send_again(state: str, has_email: bool, allowed: bool) -> None:
+    assert may_send_again(state, has_email=has_email) is allowed
+
+
+@pytest.mark.parametrize("outcome", list(DeliveryOutcome))
+def test_may_send_again_is_built_on_safe_to_resend(outcome: DeliveryOutcome) -> None:
+    # Safe whatever the lead holds means safe without an email too.
+    if outcome.safe_to_resend:
+        assert may_send_again(outcome, has_email=False)
+        assert may_send_again(outcome, has_email=True)
+
+
+def test_may_send_again_refuses_unknown_states() -> None:
+    with pytest.raises(DeliveryError, match="'lost'"):
+        may_send_again("lost", has_email=True)

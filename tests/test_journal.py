@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import json
 import os
 import sqlite3
 import subprocess
@@ -24,9 +25,9 @@ from leadstream.deliver.journal import (
     Journal,
     JournalError,
     NewRow,
-    fingerprint,
     history_csv,
 )
+from leadstream.prepare.identity import fingerprint
 from leadstream.deliver.outcomes import AttemptKind, DeliveryOutcome, RetryPolicy
 from leadstream.deliver.target import Target
 from leadstream.prepare.legend import FieldType, Legend, LegendField
@@ -186,28 +187,6 @@ def test_history_csv_has_bom_and_neutralised_formulas(journal: Journal) -> None:
 
 # --- fingerprints -----------------------------------------------------------------------------
 
-FINGERPRINT_SAME = [
-    (Lead(email="A@B.com"), Lead(email=" a@b.COM ", firstname="other")),
-    (Lead(phone="1", firstname="x"), Lead(phone="1", firstname="x")),
-]
-FINGERPRINT_DIFFERENT = [
-    (Lead(email="a@b.com"), Lead(email="c@b.com")),
-    (Lead(phone="1"), Lead(phone="2")),
-    (Lead(phone="1", tags=["a"]), Lead(phone="1", tags=["b"])),
-    (Lead(phone="1", cm_id="1"), Lead(phone="1", cm_id="2")),
-]
-
-
-@pytest.mark.parametrize(("a", "b"), FINGERPRINT_SAME)
-def test_fingerprint_same(a: Lead, b: Lead) -> None:
-    assert fingerprint(a) == fingerprint(b)
-
-
-@pytest.mark.parametrize(("a", "b"), FINGERPRINT_DIFFERENT)
-def test_fingerprint_different(a: Lead, b: Lead) -> None:
-    assert fingerprint(a) != fingerprint(b)
-
-
 def test_delivered_fingerprints_scoped_by_target_and_cm_id(journal: Journal) -> None:
     ann = Lead(email="Ann@example.com", cm_id="576846")
     phone_only = Lead(phone="716", cm_id="576846")
@@ -322,7 +301,8 @@ def test_create_run_stores_rows_and_settings(journal: Journal) -> None:
     run_id = make_run(journal, 3, invalid=invalid)
     info = journal.run(run_id)
     assert (info.target_name, info.source_name, info.status) == ("sandbox", "leads.csv", "paused")
-    assert info.settings == {"concurrency": 4}
+    assert info.run_settings.concurrency == 4
+    assert info.run_settings.target == SANDBOX
     assert info.counts["pending"] == 3
     assert info.counts["invalid"] == 1
     assert (info.total, info.done) == (4, 1)
@@ -470,6 +450,87 @@ def test_live_owner_blocks_another_process(journal: Journal) -> None:
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_a_live_sender_is_asked_and_a_stopped_run_cancelled_at_once(journal: Journal) -> None:
+    run_id = make_run(journal, 2)
+    # Paused: nobody is sending, so a cancel is done here and a pause has nothing to do.
+    assert journal.ask_run(run_id, "pause") == "nothing"
+    assert journal.ask_run(run_id, "cancel") == "done"
+    assert journal.run(run_id).status == "cancelled"
+    assert journal.ask_run(run_id, "cancel") == "nothing"
+    # Running in a live process (this one): the request is written down for it.
+    journal.begin_run(run_id)
+    assert journal.ask_run(run_id, "pause") == "asked"
+    assert journal.run_request(run_id) == "pause" == journal.run(run_id).request
+    assert journal.ask_run(run_id, "cancel") == "asked"
+    assert journal.run_request(run_id) == "cancel"
+    # Settling the run, or starting it again, answers the request.
+    journal.set_run_status(run_id, "cancelled", "Cancelled.")
+    assert journal.run_request(run_id) == ""
+    journal.begin_run(run_id)
+    assert journal.run_request(run_id) == ""
+    with pytest.raises(JournalError, match="ask pause or cancel"):
+        journal.ask_run(run_id, "stop")
+    with pytest.raises(JournalError, match="no bulk run 99"):
+        journal.ask_run(99, "pause")
+
+
+def test_runs_are_paged_and_counted(journal: Journal) -> None:
+    ids = [make_run(journal, 1) for _ in range(5)]
+    assert journal.run_count() == 5
+    assert [r.id for r in journal.runs(limit=2)] == ids[::-1][:2]
+    assert [r.id for r in journal.runs(offset=2, limit=2)] == ids[::-1][2:4]
+    assert [r.id for r in journal.runs(offset=4, limit=10)] == ids[:1]
+
+
+def _version_1_journal(path: Path) -> None:
+    """A journal as schema 1 wrote it: emails lower-cased in fingerprints, no run requests."""
+    from leadstream.deliver.journal import _MIGRATIONS
+
+    db = sqlite3.connect(path)
+    schema = _MIGRATIONS[0]
+    assert isinstance(schema, str)
+    db.executescript(schema)
+    pairs = json.dumps([["email", "STRASSE@x.de"], ["cm_id", "1"]])
+    db.execute(
+        "INSERT INTO posts (time, source, target_kind, target_name, target_url, email, cm_id,"
+        " outcome, params, fingerprint) VALUES ('t', 'form', 'sandbox', 'sandbox', 'u',"
+        " 'STRASSE@x.de', '1', 'delivered', ?, 'email:strasse@x.de')",
+        (pairs,),
+    )
+    pairs = json.dumps([["email", "Straße@x.de"], ["cm_id", "1"]])
+    db.execute(
+        "INSERT INTO runs (created, target_kind, target_name, target_url, status, settings)"
+        " VALUES ('t', 'sandbox', 'sandbox', 'u', 'paused', ?)",
+        (json.dumps({"mapping": {"columns": {"E": "email"}, "constants": {}}, "rate": 0.0}),),
+    )
+    db.execute(
+        "INSERT INTO run_rows (run_id, row, line, params, cm_id, fingerprint, state)"
+        " VALUES (1, 0, 2, ?, '1', 'email:straße@x.de', 'uncertain')",
+        (pairs,),
+    )
+    db.execute("PRAGMA user_version = 1")
+    db.commit()
+    db.close()
+
+
+def test_schema_1_is_migrated_to_the_one_identity_rule(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    _version_1_journal(path)
+    with Journal(path) as journal:
+        # Both spellings are now one lead, in the posts and in the runs alike.
+        assert journal.delivered_fingerprints("sandbox", "1") == {"email:strasse@x.de"}
+        assert journal.uncertain_fingerprints("sandbox", "1") == set()
+        assert journal.run_rows(1)[0].lead.email == "Straße@x.de"
+        info = journal.run(1)
+        assert info.request == ""
+        assert info.run_settings.mapping.columns == {"E": "email"}
+        assert info.run_settings.rate_per_s is None
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    assert db.execute("SELECT fingerprint FROM run_rows").fetchone()[0] == "email:strasse@x.de"
+    db.close()
 
 
 def test_unknown_run(journal: Journal) -> None:

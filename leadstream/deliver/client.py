@@ -14,14 +14,12 @@ debug log lines are masked.
 
 from __future__ import annotations
 
-import functools
 import html
 import logging
 import random
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Protocol, Self
@@ -391,8 +389,9 @@ class Client:
     """Posts leads to one put_contact URL with one key, following the delivery rules.
 
     Thread-safe. `rate` (requests a second, every try counted) is shared by all threads;
-    `concurrency` is the number of leads in flight in `post_many`. A `429` with `Retry-After`
-    holds every thread back, not only the one that got it.
+    `concurrency` sizes the connection pool for that many leads in flight at once (the run
+    engine's `deliver.runner` sends that many). A `429` with `Retry-After` holds every thread
+    back, not only the one that got it.
     """
 
     def __init__(
@@ -554,59 +553,6 @@ class Client:
             if attempt.retry_after_s is not None:
                 self._hold(decision.delay_s)
             self._sleep(decision.delay_s)
-
-    def post_many(
-        self,
-        leads: Iterable[Lead],
-        *,
-        on_delivery: Callable[[int, Delivery], None] | None = None,
-        should_stop: Callable[[], bool] | None = None,
-        on_start: Callable[[int], None] | None = None,
-        on_attempt: Callable[[int, Attempt], None] | None = None,
-    ) -> list[Delivery | None]:
-        """Send `leads`, `concurrency` at a time; the list holds each lead's delivery, in order.
-
-        Leads not started when `should_stop()` turns true stay `None`; leads already sending
-        finish (their tries included).
-        `on_delivery(index, delivery)` runs on the calling thread, one at a time, as leads
-        finish. `on_start(index)` (just before a lead's first try) and `on_attempt(index,
-        attempt)` run on the worker threads.
-        """
-        items = list(leads)
-        deliveries: list[Delivery | None] = [None] * len(items)
-
-        def run(index: int, lead: Lead) -> Delivery | None:
-            if should_stop is not None and should_stop():
-                return None
-            if on_start is not None:
-                on_start(index)
-            report: Callable[[Attempt], None] | None = None
-            if on_attempt is not None:
-                report = functools.partial(on_attempt, index)
-            return self.post(lead, on_attempt=report)
-
-        def collect(done: Iterable[Future[Delivery | None]]) -> None:
-            for future in done:
-                index = indexes.pop(future)
-                delivery = deliveries[index] = future.result()
-                if delivery is not None and on_delivery is not None:
-                    on_delivery(index, delivery)
-
-        indexes: dict[Future[Delivery | None], int] = {}
-        # A short queue ahead of the workers: stopping leaves little work already committed.
-        window = self.concurrency * 2
-        with ThreadPoolExecutor(self.concurrency, thread_name_prefix="leadstream-post") as pool:
-            for index, lead in enumerate(items):
-                while len(indexes) >= window:
-                    done, _ = wait(indexes, return_when=FIRST_COMPLETED)
-                    collect(done)
-                if should_stop is not None and should_stop():
-                    break
-                indexes[pool.submit(run, index, lead)] = index
-            while indexes:
-                done, _ = wait(indexes, return_when=FIRST_COMPLETED)
-                collect(done)
-        return deliveries
 
     def close(self) -> None:
         if self._owns_transport:

@@ -15,14 +15,13 @@ process; other processes (the CLI beside the app) share the file through SQLite'
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import os
 import socket
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -30,8 +29,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, NamedTuple, Self
 
-from leadstream.deliver.outcomes import DeliveryOutcome
+from leadstream.deliver.outcomes import DeliveryOutcome, may_send_again
 from leadstream.deliver.target import Target, TargetKind, leadstream_home
+from leadstream.prepare.identity import fingerprint, has_email, normalize_email, params_json
 from leadstream.prepare.legend import FieldType, Legend, LegendField
 from leadstream.protocol.lead import Lead
 from leadstream.protocol.query import (
@@ -39,11 +39,11 @@ from leadstream.protocol.query import (
     decode_query,
     encode_pairs,
     lead_from_query,
-    lead_to_pairs,
 )
 
 if TYPE_CHECKING:  # only for annotations: the journal opens fast in helper processes
     from leadstream.deliver.client import Attempt, Delivery
+    from leadstream.deliver.run_settings import RunSettings
 
 __all__ = [
     "JOURNAL_FILENAME",
@@ -57,13 +57,12 @@ __all__ = [
     "NewRow",
     "RunInfo",
     "RunRow",
-    "fingerprint",
     "history_csv",
     "utc_now",
 ]
 
 JOURNAL_FILENAME = "journal.sqlite3"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Row states of a bulk run: `pending` and `in_flight` are on the way, the rest are the final
 # outcomes, taken from `DeliveryOutcome` so the two lists cannot drift apart.
@@ -76,6 +75,7 @@ FINAL_STATES = frozenset(ROW_STATES[2:])
 # `interrupted` is never stored: it is a `running` run whose sending process is gone.
 RUN_STATUSES = ("running", "paused", "cancelled", "finished", "interrupted")
 _STORED_STATUSES = frozenset({"running", "paused", "cancelled", "finished"})
+_REQUESTS = frozenset({"pause", "cancel"})
 
 _BODY_SNIPPET = 200
 _INTERRUPTED_HELP = (
@@ -103,24 +103,9 @@ def _utc_text(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-def _pairs_json(lead: Lead) -> str:
-    # The key is left out by construction: `key=""` adds no pair.
-    return json.dumps(lead_to_pairs(lead, key=""), ensure_ascii=False)
-
-
 def _lead_from_json(text: str) -> Lead:
     pairs: QueryPairs = [(str(name), str(value)) for name, value in json.loads(text or "[]")]
     return lead_from_query(decode_query(encode_pairs(pairs)))
-
-
-def fingerprint(lead: Lead) -> str:
-    """What makes two leads "the same" for duplicate checks: the email, lower-cased, when there
-    is one; otherwise a hash of every parameter (the key aside). Scope it by target and cm_id."""
-    email = lead.email.strip().lower()
-    if email:
-        return f"email:{email}"
-    digest = hashlib.sha256(_pairs_json(lead).encode("utf-8")).hexdigest()
-    return f"params:{digest[:32]}"
 
 
 def _attempt_record(attempt: Attempt) -> dict[str, Any]:
@@ -257,12 +242,21 @@ class RunInfo:
     status: str
     message: str
     counts: dict[str, int]
-    settings: dict[str, Any]
+    settings_json: str = field(repr=False)
     started_at: str
     finished_at: str
     last_finished_at: str
     sent_since_start: int
     owner: str
+    request: str = ""  # "pause" or "cancel" asked of the process sending the run, else ""
+
+    @property
+    def run_settings(self) -> RunSettings:
+        """How the run sends, whichever face stored it and in whichever shape."""
+        # Imported here: it brings the mapping (and pandas), which the journal does not need.
+        from leadstream.deliver.run_settings import RunSettings
+
+        return RunSettings.from_json(self.settings_json, target=self.target)
 
     @property
     def total(self) -> int:
@@ -372,8 +366,30 @@ _HISTORY_SELECT = (
     " FROM posts p LEFT JOIN run_rows r ON r.run_id = p.run_id AND r.row = p.row"
 )
 
-# Each entry upgrades the schema from version `index` to `index + 1`.
-_MIGRATIONS: tuple[str, ...] = (_SCHEMA,)
+
+def _refingerprint(db: sqlite3.Connection) -> None:
+    """Schema 2: emails are compared case-folded (`prepare.identity`), not lower-cased, so
+    the stored email fingerprints are recomputed; fingerprints of leads without an email do
+    not change. Runs get a `request` column: a pause or cancel asked of the process sending
+    them, which that process polls."""
+    db.execute("ALTER TABLE runs ADD COLUMN request TEXT NOT NULL DEFAULT ''")
+    for table, key in (("posts", "id"), ("run_rows", "rowid")):
+        rows = db.execute(
+            f"SELECT {key}, params FROM {table} WHERE fingerprint LIKE 'email:%'"
+        ).fetchall()
+        db.executemany(
+            f"UPDATE {table} SET fingerprint = ? WHERE {key} = ?",
+            [(f"email:{normalize_email(_email_of(row[1]))}", row[0]) for row in rows],
+        )
+
+
+def _email_of(params: str) -> str:
+    return next((str(v) for name, v in json.loads(params or "[]") if name == "email"), "")
+
+
+# Each entry upgrades the schema from version `index` to `index + 1`: SQL statements, or a
+# function for what SQL cannot do (SQLite's `lower()` knows only ASCII).
+_MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (_SCHEMA, _refingerprint)
 
 
 def _pid_alive(pid: int) -> bool:
@@ -445,7 +461,12 @@ class Journal:
                     f"{version}, this one knows {SCHEMA_VERSION}). Update the app."
                 )
             for step in range(version, SCHEMA_VERSION):
-                for statement in _MIGRATIONS[step].split(";"):
+                migration = _MIGRATIONS[step]
+                if callable(migration):
+                    migration(db)
+                    db.execute(f"PRAGMA user_version = {step + 1}")
+                    continue
+                for statement in migration.split(";"):
                     if statement.strip():
                         db.execute(statement)
                 db.execute(f"PRAGMA user_version = {step + 1}")
@@ -562,7 +583,7 @@ class Journal:
                 lead_url,
                 len(attempts),
                 json.dumps(attempts, ensure_ascii=False),
-                _pairs_json(lead),
+                params_json(lead),
                 fingerprint(lead),
                 run_id,
                 row,
@@ -719,7 +740,7 @@ class Journal:
         target: Target,
         source_name: str,
         rows: Iterable[tuple[Any, ...]],
-        settings: Mapping[str, Any] | None = None,
+        settings: RunSettings | Mapping[str, Any] | None = None,
         origin: str = "bulk",
     ) -> int:
         """Store a new bulk run, every row `pending` unless decided already; returns its id.
@@ -728,9 +749,13 @@ class Journal:
         history's source for the run's posts (`bulk` from the app, `cli`). The run starts
         `paused`: `begin_run` (which the bulk sender calls) makes it `running`.
         """
-        settings = dict(settings or {})
-        if any(str(name).lower() in ("key", "vendor_key") for name in settings):
-            raise JournalError("Run settings must not hold the vendor key.")
+        if settings is None or isinstance(settings, Mapping):
+            raw = dict(settings or {})
+            if any(str(name).lower() in ("key", "vendor_key") for name in raw):
+                raise JournalError("Run settings must not hold the vendor key.")
+            settings_json = json.dumps(raw, ensure_ascii=False, default=str)
+        else:
+            settings_json = settings.to_json()
         prepared = []
         seen: set[int] = set()
         for raw in rows:
@@ -748,7 +773,7 @@ class Journal:
                 (
                     int(new.row),
                     int(new.line),
-                    _pairs_json(new.lead),
+                    params_json(new.lead),
                     new.lead.cm_id,
                     fingerprint(new.lead),
                     json.dumps(_plain_cells(new.source), ensure_ascii=False),
@@ -770,7 +795,7 @@ class Journal:
                     source_name,
                     origin,
                     "paused",
-                    json.dumps(settings, ensure_ascii=False, default=str),
+                    settings_json,
                 ),
             )
             run_id = int(cursor.lastrowid or 0)
@@ -812,12 +837,13 @@ class Journal:
             status=self._status(run),
             message=run["message"],
             counts=counts,
-            settings=json.loads(run["settings"] or "{}"),
+            settings_json=run["settings"] or "{}",
             started_at=run["started_at"],
             finished_at=run["finished_at"],
             last_finished_at=last or "",
             sent_since_start=sent,
             owner=f"process {run['owner_pid']} on {run['owner_host']}" if run["owner_pid"] else "",
+            request=run["request"],
         )
 
     def _status(self, run: sqlite3.Row) -> str:
@@ -828,10 +854,17 @@ class Journal:
             return "interrupted"
         return status
 
-    def runs(self, *, limit: int = 100) -> list[RunInfo]:
-        """The latest runs, newest first."""
-        ids = self._read("SELECT id FROM runs ORDER BY id DESC LIMIT ?", (limit,))
+    def runs(self, *, offset: int = 0, limit: int = 100) -> list[RunInfo]:
+        """A page of runs, newest first."""
+        ids = self._read(
+            "SELECT id FROM runs ORDER BY id DESC LIMIT ? OFFSET ?",
+            (max(int(limit), 0), max(int(offset), 0)),
+        )
         return [self.run(row[0]) for row in ids]
+
+    def run_count(self) -> int:
+        """How many runs the journal holds, finished or not."""
+        return int(self._read("SELECT COUNT(*) FROM runs")[0][0])
 
     def unfinished_runs(self) -> list[RunInfo]:
         """Runs that are running, paused or were interrupted, newest first."""
@@ -853,10 +886,42 @@ class Journal:
                     f"{run['owner_host']}. Stop it there first, or wait for it to finish."
                 )
             db.execute(
-                "UPDATE runs SET status = 'running', message = '', owner_host = ?,"
+                "UPDATE runs SET status = 'running', message = '', request = '', owner_host = ?,"
                 " owner_pid = ?, started_at = ?, finished_at = '' WHERE id = ?",
                 (self._host, os.getpid(), _now(), run_id),
             )
+
+    def ask_run(self, run_id: int, request: str) -> str:
+        """Pause or cancel a run, wherever it is being sent.
+
+        A run a live process is sending gets the request written down for that process to
+        act on (`run_request`); answers `"asked"`. A cancel of a run nobody is sending
+        (paused, interrupted) is done at once: `"done"`. Otherwise nothing needs doing
+        (pausing a paused run, cancelling a finished one): `"nothing"`.
+        """
+        if request not in _REQUESTS:
+            raise JournalError(f"{request!r} cannot be asked of a run; ask pause or cancel.")
+        with self._tx() as db:
+            run = db.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+            if run is None:
+                raise JournalError(f"There is no bulk run {run_id}.")
+            status = self._status(run)
+            if status == "running":
+                db.execute("UPDATE runs SET request = ? WHERE id = ?", (request, run_id))
+                return "asked"
+            if request == "cancel" and status in ("paused", "interrupted"):
+                db.execute(
+                    "UPDATE runs SET status = 'cancelled', message = 'Cancelled.', request = '',"
+                    " finished_at = ? WHERE id = ?",
+                    (_now(), run_id),
+                )
+                return "done"
+            return "nothing"
+
+    def run_request(self, run_id: int) -> str:
+        """What another process asked of the run's sender: "pause", "cancel" or ""."""
+        rows = self._read("SELECT request FROM runs WHERE id = ?", (run_id,))
+        return str(rows[0][0]) if rows else ""
 
     def set_run_status(self, run_id: int, status: str, message: str = "") -> None:
         if status not in _STORED_STATUSES:
@@ -866,7 +931,8 @@ class Journal:
         finished = _now() if status in ("finished", "cancelled") else ""
         with self._tx() as db:
             cursor = db.execute(
-                "UPDATE runs SET status = ?, message = ?, finished_at = ? WHERE id = ?",
+                "UPDATE runs SET status = ?, message = ?, finished_at = ?, request = ''"
+                " WHERE id = ?",
                 (status, message, finished, run_id),
             )
             if cursor.rowcount == 0:
@@ -874,8 +940,8 @@ class Journal:
 
     def requeue_unsure(self, run_id: int) -> tuple[int, int]:
         """Prepare a run to (re)start: rows left `in_flight` or `uncertain` go back to `pending`
-        when they have an email (a second copy is then refused as `DUPLICATE EMAIL`, which
-        confirms the first); without one they are, or stay, `uncertain`.
+        when `may_send_again` allows it (they have an email: a second copy is then refused as
+        `DUPLICATE EMAIL`, which confirms the first); the others are, or stay, `uncertain`.
 
         Call only when no thread or process is sending the run. Returns (re-queued, left
         uncertain).
@@ -892,7 +958,7 @@ class Journal:
             requeued = stuck = 0
             for row in unsure:
                 lead = _lead_from_json(row["params"])
-                if lead.email.strip():
+                if may_send_again(row["state"], has_email=has_email(lead)):
                     db.execute(
                         "UPDATE run_rows SET state = 'pending', maybe_sent = 1, finished_at = ''"
                         " WHERE run_id = ? AND row = ?",

@@ -15,6 +15,12 @@ The rules, from the design:
 - A try that may have been taken (read timeout, connection closed after sending, 500, any answer
   not in the vendor's format) is tried again only when the lead has an email, because only then
   can a second try not store it twice. Without an email the lead is `uncertain` at once.
+- A non-429 4xx (a mistyped URL's 404, 400, 401, 403, 405) was refused before the lead was read:
+  certainly not taken, and every try would get the same, so the lead has `failed` at once.
+
+`may_send_again` is the one rule for sending a row again later (a resumed run, a new run of
+the same file, "re-send failed rows"): built on `DeliveryOutcome.safe_to_resend`, with the email
+deciding for rows whose earlier send may have arrived.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ __all__ = [
     "RetryPolicy",
     "classify",
     "decide",
+    "may_send_again",
     "parse_retry_after",
 ]
 
@@ -93,6 +100,7 @@ class AttemptKind(StrEnum):
     ANSWERED = "answered"  # an answer in the vendor's format: the endpoint said what it did
     NOT_TAKEN = "not_taken"  # certainly not taken: safe to try again
     MAYBE_TAKEN = "maybe_taken"  # may have been taken: trying again could store it twice
+    REFUSED = "refused"  # a 4xx other than 429: not taken, and trying again changes nothing
 
 
 # The server or a proxy in front of it refused the request before the application saw it.
@@ -105,6 +113,10 @@ def classify(result: PostResult) -> AttemptKind:
         return AttemptKind.ANSWERED
     if result.status in _NOT_TAKEN_STATUSES:
         return AttemptKind.NOT_TAKEN
+    if 400 <= result.status < 500:
+        # The server turned the request down before the application took the lead (a wrong
+        # address, method or key at the web server); 429 alone asks us to come back.
+        return AttemptKind.REFUSED
     return AttemptKind.MAYBE_TAKEN
 
 
@@ -209,6 +221,9 @@ def decide(
             return Decision(DeliveryOutcome.DELIVERED)
         return Decision(DeliveryOutcome.REJECTED)
 
+    if kind is AttemptKind.REFUSED:
+        # The same request would be refused again; only an earlier silent try may have landed.
+        return Decision(DeliveryOutcome.UNCERTAIN if had_unanswered_try else DeliveryOutcome.FAILED)
     may_have_arrived = had_unanswered_try or kind is AttemptKind.MAYBE_TAKEN
     if may_have_arrived and not has_email:
         # Nothing would stop the endpoint from storing a second copy.
@@ -216,3 +231,32 @@ def decide(
     if attempt >= policy.max_attempts:
         return Decision(DeliveryOutcome.UNCERTAIN if may_have_arrived else DeliveryOutcome.FAILED)
     return Decision(None, policy.delay(attempt, rng, retry_after))
+
+
+# Row states on the way (`pending`, `in_flight`) next to the final `DeliveryOutcome`s.
+_NEVER_SENT = "pending"
+_ON_THE_WAY = "in_flight"
+
+
+def may_send_again(state: str, *, has_email: bool) -> bool:
+    """Whether a lead left in `state` (a row state or outcome) may be sent again without risk
+    of a second copy in PhoneBurner.
+
+    Never sent (`pending`), or certainly not taken (`safe_to_resend`: failed, invalid), or
+    refused by the endpoint (`rejected`: it stored nothing): yes. Maybe arrived (`in_flight`,
+    `uncertain`): only with an email, since the endpoint then refuses a second copy as
+    `DUPLICATE EMAIL`, which confirms the first. Delivered or skipped as a duplicate: no.
+    """
+    if state == _NEVER_SENT:
+        return True
+    if state == _ON_THE_WAY:
+        return has_email
+    try:
+        outcome = DeliveryOutcome(state)
+    except ValueError:
+        raise DeliveryError(f"{state!r} is not a row state or an outcome.") from None
+    if outcome.safe_to_resend or outcome is DeliveryOutcome.REJECTED:
+        return True
+    if outcome is DeliveryOutcome.UNCERTAIN:
+        return has_email
+    return False

@@ -28,9 +28,9 @@ from leadstream.deliver.journal import (
     NewRow,
     RunInfo,
     RunRow,
-    fingerprint,
     utc_now,
 )
+from leadstream.prepare.identity import fingerprint
 from leadstream.deliver.outcomes import DeliveryOutcome
 from leadstream.deliver.reports import RESULT_COLUMNS, results_csv, results_frame
 from leadstream.deliver.target import Target

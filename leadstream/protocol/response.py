@@ -91,6 +91,13 @@ class Code(Enum):
         "send again later.",
         "",
     )
+    REQUEST_REFUSED = (
+        "REQUEST REFUSED",
+        "The server refused the request itself before reading the lead (an HTTP 4xx error, "
+        "such as 404 for an address that does not exist), so the lead was not taken. Check the "
+        "target address and the vendor key; sending again is safe once they are right.",
+        "",
+    )
     UNREADABLE_ANSWER = (
         "UNREADABLE ANSWER",
         "The server answered with something that is not a LeadStream answer (for example an "
@@ -221,6 +228,8 @@ def parse_response(body: str, status: int = 200) -> PostResult:
         return _unexpected(Code.RATE_LIMITED, "HTTP 429", status, body)
     if status in (502, 503, 504):
         return _unexpected(Code.SERVER_UNAVAILABLE, f"HTTP {status}", status, body)
+    if 400 <= status < 500:
+        return _unexpected(Code.REQUEST_REFUSED, f"HTTP {status}", status, body)
     if not 200 <= status < 300:
         return _unexpected(Code.UNREADABLE_ANSWER, f"HTTP {status}", status, body)
     head, bar, tail = text.partition("|")
