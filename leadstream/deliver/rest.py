@@ -307,6 +307,13 @@ class RestClient:
         """Every custom field of the token's account, all pages read."""
         return list(self._pages("customfields", {}, parse_customfields))
 
+    def member_id(self) -> str:
+        """The user whose contacts this token reads ("" when the answer does not say)."""
+        page: Page[Contact] = self._call(
+            "contacts", {"page": 1, "page_size": 1}, functools.partial(_one_page, parse_contacts, 1)
+        )
+        return page.member_user_id
+
     def contacts(
         self, *, email: str | None = None, updated_from: datetime | None = None
     ) -> Iterator[Contact]:

@@ -97,6 +97,7 @@ class Page(Generic[T]):
     total_results: int | None
     total_pages: int | None
     skipped: int = 0  # entries that were not readable objects
+    member_user_id: str = ""  # whose list it is, where the answer says (contacts)
 
     def is_last(self, requested_size: int) -> bool:
         """Whether no further page should be asked for."""
@@ -371,6 +372,7 @@ def _page(
         total_results=_int(paging.get("total_results")),
         total_pages=_int(paging.get("total_pages")),
         skipped=skipped,
+        member_user_id=_text(paging.get("member_user_id")),
     )
 
 
