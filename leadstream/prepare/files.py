@@ -17,9 +17,10 @@ import itertools
 import re
 import warnings
 import zipfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import PurePath
+from typing import NamedTuple
 
 import pandas as pd
 
@@ -27,9 +28,12 @@ __all__ = [
     "MAX_CELL_CHARS",
     "MAX_ROWS",
     "FileReadError",
+    "SheetScore",
     "Table",
+    "choose_sheet",
     "neutralize_formula",
     "read_table",
+    "sheet_score",
     "to_csv_bytes",
 ]
 
@@ -370,7 +374,150 @@ def _read_zip(data: bytes, name: str, *, sheet: str | None) -> Table:
     return _read_xlsx(data, name, sheet)
 
 
+class SheetScore(NamedTuple):
+    """How much a sheet looks like a list of contacts, from its first rows.
+
+    `contact_headers`: headers that name an email, a phone or a name; `known_headers`: headers
+    that name any lead field; `data_rows`: non-empty rows under the header (in the sample);
+    `filled`: whether the sheet has anything in it at all.
+    """
+
+    contact_headers: int
+    known_headers: int
+    data_rows: int
+    filled: bool = True
+
+    @property
+    def level(self) -> int:
+        """4 contacts, 3 some lead fields, 2 a table of something else, 1 a header alone, 0
+        an empty sheet."""
+        if not self.filled:
+            return 0
+        if not self.data_rows:
+            return 1
+        if self.contact_headers:
+            return 4
+        return 3 if self.known_headers else 2
+
+    def describe(self) -> str:
+        if not self.data_rows:
+            return "no data"
+        if not self.known_headers:
+            return "no column a lead has"
+        return _count(self.known_headers, "column") + " a lead has"
+
+
+_SCORE_ROWS = 50
+_CONTACT_TARGETS = {"email", "phone", "firstname", "lastname", "fullname"}
+
+
+def sheet_score(rows: Sequence[Sequence[str]]) -> SheetScore:
+    """Score the first rows of a sheet (text cells): the header is its first non-empty row."""
+    from leadstream.prepare.headers import match_headers  # imported late: files stays light
+
+    filled = [row for row in rows if any(str(cell).strip() for cell in row)]
+    if not filled:
+        return SheetScore(0, 0, 0, filled=False)
+    header = [str(cell) for cell in filled[0] if str(cell).strip()]
+    targets = [m.target for m in match_headers(header) if m.target is not None]
+    contact = sum(1 for t in targets if t in _CONTACT_TARGETS or t.startswith("phone:"))
+    return SheetScore(contact, len(targets), len(filled) - 1)
+
+
+def choose_sheet(scores: Sequence[tuple[str, SheetScore]]) -> str | None:
+    """The sheet that looks most like contacts; among equals, the first. None when no sheet has
+    data. A cover sheet (“Export info”: a few lines about the export) loses to any table of
+    contacts after it."""
+    best: tuple[str, int] | None = None
+    for sheet, score in scores:
+        if score.level and (best is None or score.level > best[1]):
+            best = (sheet, score.level)
+    return best[0] if best is not None else None
+
+
+def _choice_note(names: Sequence[str], chosen: str, scores: dict[str, SheetScore]) -> str:
+    others = [f"“{n}” has {scores[n].describe()}" for n in names if n != chosen and n in scores]
+    why = ""
+    if others and scores[chosen].level > min(scores[n].level for n in scores if n != chosen):
+        why = (
+            f", the one that looks most like contacts ({scores[chosen].describe()}; "
+            + "; ".join(others[:5])
+            + ")"
+        )
+    return (
+        f"The workbook has {len(names)} sheets; read “{chosen}”{why}. Choose another sheet if "
+        "the leads are elsewhere."
+    )
+
+
+# Number formats that only pad with zeros (a ZIP column shown as 01234): python-calamine gives
+# no cell formats, so such a workbook is read with openpyxl to keep the zeros people see.
+_ZERO_PADDED_FORMAT = re.compile(rb'formatCode="(?:\[[^\]"]*\])?0{2,}"')
+
+
+def _needs_formats(data: bytes) -> bool:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            styles = archive.read("xl/styles.xml") if "xl/styles.xml" in archive.namelist() else b""
+    except Exception:  # a damaged archive: openpyxl's reading says so in words
+        return True
+    return bool(_ZERO_PADDED_FORMAT.search(styles))
+
+
 def _read_xlsx(data: bytes, name: str, sheet: str | None) -> Table:
+    """A workbook by python-calamine (fast), or by openpyxl when calamine cannot open it or
+    the workbook pads numbers with zeros through a cell format."""
+    if not _needs_formats(data):
+        try:
+            return _read_xlsx_calamine(data, name, sheet)
+        except _CalamineFailed:
+            pass
+    return _read_xlsx_openpyxl(data, name, sheet)
+
+
+class _CalamineFailed(Exception):
+    """python-calamine could not read the workbook; openpyxl tries (and names the problem)."""
+
+
+def _read_xlsx_calamine(data: bytes, name: str, sheet: str | None) -> Table:
+    import python_calamine  # imported late: CSV users never pay for it
+
+    try:
+        workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+        metadata = workbook.sheets_metadata
+    except Exception as error:  # ZipError, XmlError, PasswordError, CalamineError…
+        raise _CalamineFailed from error
+    try:
+        names = tuple(m.name for m in metadata)
+        tables = {m.name for m in metadata if m.typ == python_calamine.SheetTypeEnum.WorkSheet}
+
+        def rows_of(sheet_name: str, limit: int | None) -> list[list[str]] | None:
+            if sheet_name not in tables:
+                return None  # a chart sheet: it has no cells
+            try:
+                worksheet = workbook.get_sheet_by_name(sheet_name)
+                found = (
+                    worksheet.iter_rows()
+                    if limit is not None
+                    else worksheet.to_python(skip_empty_area=False)
+                )
+                texts: list[list[str]] = []
+                for row in itertools.islice(found, limit):
+                    texts.append([_excel_text(value, "") for value in row])
+                    if len(texts) > MAX_ROWS + 1_001:
+                        raise _too_many(name, None)
+                return texts
+            except FileReadError:
+                raise
+            except Exception as error:
+                raise _CalamineFailed from error
+
+        return _workbook_table(name, names, sheet, rows_of)
+    finally:
+        workbook.close()
+
+
+def _read_xlsx_openpyxl(data: bytes, name: str, sheet: str | None) -> Table:
     from openpyxl import load_workbook  # imported late: CSV users never pay for it
 
     try:
@@ -384,66 +531,88 @@ def _read_xlsx(data: bytes, name: str, sheet: str | None) -> Table:
             f"{_SAVE_AS}"
         ) from None
     try:
-        names = tuple(workbook.sheetnames)
-        if not names:  # a damaged workbook.xml can list no sheet at all
-            raise FileReadError(
-                f"{name} is an Excel workbook without any sheet; it may be damaged. {_SAVE_AS}"
-            )
-        notes: list[str] = []
-        if sheet is not None:
-            if sheet not in names:
-                raise FileReadError(
-                    f"{name} has no sheet called {sheet!r}. Its sheets are: "
-                    + ", ".join(repr(n) for n in names)
-                    + "."
-                )
-            chosen = sheet
-            if not hasattr(workbook[chosen], "iter_rows"):
-                raise FileReadError(
-                    f"The sheet {sheet!r} of {name} is a chart, not a table of cells. Choose "
-                    "another sheet."
-                )
-            rows, first_row = _sheet_rows(workbook[chosen], name)
-        else:
-            chosen, rows, first_row = names[0], [], 1
-            for candidate in names:
-                if not hasattr(workbook[candidate], "iter_rows"):
-                    continue  # a chart sheet: it has no cells
-                rows, first_row = _sheet_rows(workbook[candidate], name)
-                if rows:
-                    chosen = candidate
-                    break
-            if len(names) > 1:
-                notes.append(
-                    f"The workbook has {len(names)} sheets; read {chosen!r}. "
-                    "Choose another sheet if the leads are elsewhere."
-                )
-        if not rows:
-            raise FileReadError(f"{name} has no data in any sheet. Check that it was saved.")
-        return _build_table(rows, name, None, None, chosen, names, notes, first_row=first_row)
+
+        def rows_of(sheet_name: str, limit: int | None) -> list[list[str]] | None:
+            worksheet = workbook[sheet_name]
+            if not hasattr(worksheet, "iter_rows"):
+                return None  # a chart sheet: it has no cells
+            return _sheet_rows(worksheet, name, limit)
+
+        return _workbook_table(name, tuple(workbook.sheetnames), sheet, rows_of)
     finally:
         workbook.close()
 
 
-def _sheet_rows(worksheet: object, name: str) -> tuple[list[list[str]], int]:
-    """A sheet's rows as text, from its first non-empty row; and that row's number."""
+def _workbook_table(
+    name: str,
+    names: tuple[str, ...],
+    sheet: str | None,
+    rows_of: Callable[[str, int | None], list[list[str]] | None],
+) -> Table:
+    """The table of the sheet asked for, or of the one that looks most like contacts.
+
+    `rows_of(sheet, limit)` gives a sheet's rows as text from row 1 (at most `limit`), None for
+    a chart sheet."""
+    if not names:  # a damaged workbook.xml can list no sheet at all
+        raise FileReadError(
+            f"{name} is an Excel workbook without any sheet; it may be damaged. {_SAVE_AS}"
+        )
+    notes: list[str] = []
+    if sheet is not None:
+        if sheet not in names:
+            raise FileReadError(
+                f"{name} has no sheet called {sheet!r}. Its sheets are: "
+                + ", ".join(repr(n) for n in names)
+                + "."
+            )
+        chosen = sheet
+    else:
+        scores: dict[str, SheetScore] = {}
+        for candidate in names:
+            sample = rows_of(candidate, _SCORE_ROWS + 1_000)  # leading blank rows come first
+            if sample is not None:
+                scores[candidate] = sheet_score(_from_first_filled(sample)[: _SCORE_ROWS + 1])
+        found = choose_sheet(list(scores.items()))
+        if found is None:
+            raise FileReadError(f"{name} has no data in any sheet. Check that it was saved.")
+        chosen = found
+        if len(names) > 1:
+            notes.append(_choice_note(names, chosen, scores))
+    every = rows_of(chosen, None)
+    if every is None:
+        raise FileReadError(
+            f"The sheet {chosen!r} of {name} is a chart, not a table of cells. Choose another "
+            "sheet."
+        )
+    rows = _from_first_filled(every)
+    if not rows:
+        raise FileReadError(f"{name} has no data in any sheet. Check that it was saved.")
+    first_row = len(every) - len(rows) + 1
+    return _build_table(rows, name, None, None, chosen, names, notes, first_row=first_row)
+
+
+def _from_first_filled(rows: list[list[str]]) -> list[list[str]]:
+    """`rows` from the first one with something in it: the header."""
+    start = next((i for i, row in enumerate(rows) if any(row)), len(rows))
+    return rows[start:]
+
+
+def _sheet_rows(worksheet: object, name: str, limit: int | None) -> list[list[str]]:
+    """A sheet's rows as text from row 1, at most `limit` of them."""
     rows: list[list[str]] = []
-    first_row = 0
     try:
-        for number, row in enumerate(worksheet.iter_rows(), start=1):  # type: ignore[attr-defined]
-            cells = [_excel_text(cell.value, getattr(cell, "number_format", "")) for cell in row]
-            if not rows and not any(cells):
-                continue  # leading blank rows: the header is the first row with something
-            if not rows:
-                first_row = number
-            rows.append(cells)
+        found = worksheet.iter_rows()  # type: ignore[attr-defined]
+        for row in itertools.islice(found, limit):
+            rows.append(
+                [_excel_text(cell.value, getattr(cell, "number_format", "")) for cell in row]
+            )
             if len(rows) > MAX_ROWS + 1_001:
                 raise _too_many(name, None)
     except FileReadError:
         raise
     except Exception:
         raise FileReadError(f"{name} could not be read: a sheet is damaged. {_SAVE_AS}") from None
-    return rows, first_row or 1
+    return rows
 
 
 _ZERO_PADDED = re.compile(r"^0+$")
