@@ -7,6 +7,7 @@ import csv
 import io
 import sys
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -51,8 +52,8 @@ def _csv(data: bytes) -> list[dict[str, str]]:
 # -- History -------------------------------------------------------------------------------------
 
 
-def _expected(index_ok: object) -> int:
-    return sum(1 for i in range(POSTS) if index_ok(i))  # type: ignore[operator]
+def _expected(index_ok: Callable[[int], bool]) -> int:
+    return sum(1 for i in range(POSTS) if index_ok(i))
 
 
 HISTORY_FILTERS = [
@@ -81,7 +82,7 @@ HISTORY_FILTERS = [
 
 @pytest.mark.parametrize(("wanted", "matches"), HISTORY_FILTERS)
 def test_history_count_and_outcomes_are_exact(
-    journal: Journal, wanted: HistoryFilter, matches: object
+    journal: Journal, wanted: HistoryFilter, matches: Callable[[int], bool]
 ) -> None:
     expected = _expected(matches)
     assert journal.history_count(wanted) == expected
@@ -112,7 +113,7 @@ def test_history_choices_come_from_every_post(journal: Journal) -> None:
 
 @pytest.mark.parametrize(("wanted", "matches"), HISTORY_FILTERS[:6])
 def test_history_csv_holds_every_match(
-    journal: Journal, wanted: HistoryFilter, matches: object
+    journal: Journal, wanted: HistoryFilter, matches: Callable[[int], bool]
 ) -> None:
     rows = _csv(reports.history_csv_bytes(journal, wanted))
     assert len(rows) == _expected(matches)
