@@ -21,7 +21,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import TextIO
 
-from leadstream import desk
+from leadstream import cli_rest, desk
 from leadstream.deliver.client import Client
 from leadstream.deliver.journal import Journal
 from leadstream.deliver.runs import (
@@ -147,6 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     runs = commands.add_parser("runs", help="list unfinished bulk runs", allow_abbrev=False)
     runs.add_argument("--all", action="store_true", help="list finished runs too")
     desk.add_parser(commands)
+    cli_rest.add_commands(commands)  # legend fetch, check: PhoneBurner's REST API
     return parser
 
 
@@ -497,6 +498,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "desk":
             return desk.run(args)
+        if args.command in cli_rest.COMMANDS:
+            return cli_rest.run(args)
         if args.command == "send":
             return _send(args)
         return _runs(args)
