@@ -70,6 +70,8 @@ def pause(journal: Journal, run_id: int) -> None:
     sending = registry().get(journal, run_id)
     if sending is not None:
         sending.controller.pause("Paused by you.")
+        return
+    journal.ask_run(run_id, "pause")
 
 
 def cancel(journal: Journal, run_id: int) -> None:
@@ -77,9 +79,7 @@ def cancel(journal: Journal, run_id: int) -> None:
     if sending is not None:
         sending.controller.cancel()
         return
-    info = journal.run(run_id)
-    if info.status in ("paused", "interrupted"):
-        journal.set_run_status(run_id, "cancelled", "Cancelled.")
+    journal.ask_run(run_id, "cancel")
 
 
 def _launch(journal: Journal, run_id: int, url: str, key: str) -> None:
@@ -172,8 +172,8 @@ def results_table(journal: Journal, run_id: int, *, key: str) -> None:
 
 
 def run_count(journal: Journal) -> int:
-    return int(journal._read("SELECT COUNT(*) FROM runs")[0][0])
+    return journal.run_count()
 
 
 def runs(journal: Journal, *, offset: int = 0, limit: int = 50) -> list[RunInfo]:
-    return journal.runs(limit=offset + limit)[offset:]
+    return journal.runs(offset=offset, limit=limit)
