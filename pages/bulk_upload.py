@@ -705,17 +705,7 @@ def _preview_rows(
 # ---------------------------------------------------------------------------- 4. send
 
 
-def send_step(
-    stored: StoredFile,
-    preview_key: tuple[Any, ...],
-    preview: view.Preview,
-    mapping: ColumnMapping,
-    legend: Legend | None,
-    conn: ui.Connection,
-    journal: Journal,
-) -> None:
-    st.subheader("4 · Send")
-    counts = preview.counts
+def _sending_options() -> None:
     with st.expander("Sending options"):
         cols = st.columns(4)
         cols[0].number_input(
@@ -743,18 +733,80 @@ def send_step(
             key=CANARY,
             help="Catches a wrong key, user ID or cm_id after one lead instead of a thousand.",
         )
-    blocked = ""
+
+
+def _blocked(conn: ui.Connection, preview: view.Preview) -> str:
+    """Why the Send button is off, or ""."""
     if conn.problem:
-        blocked = conn.problem
-    elif counts.to_send == 0:
-        blocked = "No row will be sent: every row is invalid, a duplicate or held back."
-    elif routing := view.routing_problem(preview):
-        blocked = routing
+        return conn.problem
+    if preview.counts.to_send == 0:
+        return "No row will be sent: every row is invalid, a duplicate or held back."
+    return view.routing_problem(preview)
+
+
+def _confirmation_text(preview: view.Preview, where: str) -> str:
+    counts = preview.counts
+    lines = [f"**Send {view.plural(counts.to_send, 'lead')} to {md(where)}?**"]
+    for cm_id, user_id, n in view.routing_counts(preview.rows):
+        lines.append(
+            f"- LeadStream (cm_id) **{md(cm_id)}**, user **{md(user_id)}**: "
+            f"{view.plural(n, 'lead')}"
+        )
+    kept = [
+        (counts.invalid, "invalid"),
+        (counts.duplicates, "duplicate" if counts.duplicates == 1 else "duplicates"),
+        (counts.uncertain, "held back (earlier send unclear)"),
+    ]
+    kept_text = ", ".join(f"{n:,} {what}" for n, what in kept if n)
+    if kept_text:
+        lines.append(f"\nNot sent: {kept_text}. The results list them with the reason.")
+    if counts.held:
+        lines.append(
+            f"\n{view.plural(counts.held, 'row')} with warnings stay out of this run (you "
+            "chose ready rows only); the problem-rows download has them."
+        )
+    lines.append(
+        "\nSending runs in the background: you can pause or cancel it, and resume it later, "
+        "even after closing the app."
+    )
+    return "\n".join(lines)
+
+
+def _confirmed(conn: ui.Connection, preview: view.Preview, where: str) -> bool:
+    """The "Send … ?" box; true on the run where "Yes, send" was clicked."""
+    n = preview.counts.to_send
+    with st.container(border=True):
+        st.markdown(_confirmation_text(preview, where))
+        if not ui.confirm_live(conn, action="bulk"):
+            return False
+        ui.confirmed_now("bulk")
+        left, right = st.columns(2)
+        go = left.button(
+            f"Yes, send {view.plural(n, 'lead')}", type="primary", key="bulk.confirm_send"
+        )
+        if right.button("Cancel", key="bulk.cancel_send"):
+            state.pop(CONFIRM, None)
+            st.rerun()
+    return go
+
+
+def send_step(
+    stored: StoredFile,
+    preview_key: tuple[Any, ...],
+    preview: view.Preview,
+    mapping: ColumnMapping,
+    legend: Legend | None,
+    conn: ui.Connection,
+    journal: Journal,
+) -> None:
+    st.subheader("4 · Send")
+    _sending_options()
+    blocked = _blocked(conn, preview)
     if blocked:
         st.error(blocked, icon=":material/back_hand:")
     where = target_label(conn)
     if st.button(
-        f"Send {view.plural(counts.to_send, 'lead')} to {where}…",
+        f"Send {view.plural(preview.counts.to_send, 'lead')} to {where}…",
         type="primary",
         disabled=bool(blocked),
         key="bulk.send",
@@ -771,45 +823,7 @@ def send_step(
                 icon=":material/refresh:",
             )
         return
-
-    with st.container(border=True):
-        lines = [f"**Send {view.plural(counts.to_send, 'lead')} to {md(where)}?**"]
-        for cm_id, user_id, n in view.routing_counts(preview.rows):
-            lines.append(
-                f"- LeadStream (cm_id) **{md(cm_id)}**, user **{md(user_id)}**: "
-                f"{view.plural(n, 'lead')}"
-            )
-        kept = [
-            (counts.invalid, "invalid"),
-            (counts.duplicates, "duplicate" if counts.duplicates == 1 else "duplicates"),
-            (counts.uncertain, "held back (earlier send unclear)"),
-        ]
-        kept_text = ", ".join(f"{n:,} {what}" for n, what in kept if n)
-        if kept_text:
-            lines.append(f"\nNot sent: {kept_text}. The results list them with the reason.")
-        if counts.held:
-            lines.append(
-                f"\n{view.plural(counts.held, 'row')} with warnings stay out of this run (you "
-                "chose ready rows only); the problem-rows download has them."
-            )
-        lines.append(
-            "\nSending runs in the background: you can pause or cancel it, and resume it later, "
-            "even after closing the app."
-        )
-        st.markdown("\n".join(lines))
-        if not ui.confirm_live(conn, action="bulk"):
-            return
-        ui.confirmed_now("bulk")
-        left, right = st.columns(2)
-        go = left.button(
-            f"Yes, send {view.plural(counts.to_send, 'lead')}",
-            type="primary",
-            key="bulk.confirm_send",
-        )
-        if right.button("Cancel", key="bulk.cancel_send"):
-            state.pop(CONFIRM, None)
-            st.rerun()
-    if go:
+    if _confirmed(conn, preview, where):
         _start_new_run(stored, preview, mapping, legend, conn, journal)
 
 

@@ -142,8 +142,12 @@ class Legend:
         """`id,name,type` with a header; the legend's name and cm_id are not kept."""
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
+        # The writer quotes only the characters of its line terminator, so a name holding a
+        # lone \r would be written bare and end the row when read back: quote such rows whole.
+        quoted = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
         writer.writerow(["id", "name", "type"])
-        writer.writerows([f.id, f.name, f.type.value] for f in self.fields)
+        for f in self.fields:
+            (quoted if "\r" in f.name else writer).writerow([f.id, f.name, f.type.value])
         return out.getvalue()
 
     def to_pasted(self) -> str:
