@@ -9,8 +9,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from hypothesis_profiles import load as load_hypothesis_profile
 
 from leadstream.sandbox import Account, SandboxServer
+
+# Before any test module builds its settings: `ci` (derandomized) unless HYPOTHESIS_PROFILE says.
+load_hypothesis_profile()
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from hypothesis_profiles import examples
 from openpyxl import Workbook
 
 from leadstream.prepare.files import (
@@ -389,7 +390,7 @@ _CELL = st.text(
 )
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(rows=st.lists(st.lists(_CELL, min_size=3, max_size=3), min_size=1, max_size=8))
 def test_csv_round_trip_property(rows: list[list[str]]) -> None:
     out = io.StringIO()

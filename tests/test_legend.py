@@ -9,8 +9,9 @@ from datetime import date, datetime
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from hypothesis_profiles import examples
 
 from leadstream.prepare.legend import (
     FieldType,
@@ -319,6 +320,26 @@ def test_to_csv_and_to_pasted_exact() -> None:
     )
 
 
+CSV_ROWS = [
+    # a field's name → its row in to_csv(); each reads back as the same field
+    ("Follow Up Date", "1,Follow Up Date,text"),
+    ('Say "hi", then', '1,"Say ""hi"", then",text'),
+    ("two\nlines", '1,"two\nlines",text'),
+    # The csv writer leaves a lone \r bare (it is not in the "\n" terminator): rows with a \r
+    # are quoted whole.
+    ("old Mac\rline", '"1","old Mac\rline","text"'),
+    ("two\r\nlines", '"1","two\r\nlines","text"'),
+    ("a\u2028b", "1,a\u2028b,text"),
+]
+
+
+@pytest.mark.parametrize(("name", "row"), CSV_ROWS)
+def test_to_csv_rows_read_back(name: str, row: str) -> None:
+    legend = Legend((LegendField("1", name), LegendField("2", "Follow Up Date", D)))
+    assert legend.to_csv() == f"id,name,type\n{row}\n2,Follow Up Date,date\n"
+    assert parse_legend(legend.to_csv()).fields == legend.fields
+
+
 def test_to_json_carries_name_cm_id_and_fields() -> None:
     import json
 
@@ -386,7 +407,12 @@ _names = (
 )
 _names_with_punctuation = st.one_of(
     _names,
-    st.sampled_from(['Say "hi"', "a,b", "Q&A", "Ünïcødé ✓", "#1, \"quoted\", 'single'", "x\ny"]),
+    st.sampled_from(
+        [
+            *('Say "hi"', "a,b", "Q&A", "Ünïcødé ✓", "#1, \"quoted\", 'single'"),
+            *("x\ny", "x\ry", "x\r\ny"),  # line breaks of every kind inside a name
+        ]
+    ),
 )
 
 
@@ -403,14 +429,15 @@ def legends(draw: st.DrawFn, names: st.SearchStrategy[str] = _names_with_punctua
     )
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(legends())
 def test_json_round_trip(legend: Legend) -> None:
     assert parse_legend(legend.to_json()) == legend
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(legends())
+@example(Legend((LegendField("1", "A\rB"),)))
 def test_csv_round_trip(legend: Legend) -> None:
     assert parse_legend(legend.to_csv()).fields == legend.fields
 
@@ -420,7 +447,7 @@ _plain_names = st.from_regex(
 )
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=examples(50), deadline=None)
 @given(legends(names=_plain_names))
 def test_pasted_round_trip_keeps_ids_and_names(legend: Legend) -> None:
     again = parse_legend(legend.to_pasted())

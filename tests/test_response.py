@@ -7,6 +7,7 @@ import time
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from hypothesis_profiles import examples
 
 from leadstream.protocol.response import VENDOR_CODES, Code, PostResult, parse_response
 
@@ -193,7 +194,7 @@ def test_huge_or_hostile_bodies_are_read_quickly(body: str) -> None:
     assert not result.ok
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(
     body=st.one_of(
         st.text(),

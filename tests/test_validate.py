@@ -10,6 +10,7 @@ import phonenumbers
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from hypothesis_profiles import examples
 from vendor_example import LEAD
 
 from leadstream.prepare.legend import FieldType, Legend, LegendField
@@ -110,7 +111,7 @@ _email_like = st.one_of(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(_email_like)
 @example("x@ab--cd.com")
 @example("a@a.test")
@@ -196,7 +197,7 @@ def test_check_phone_names_the_additional_phone() -> None:
     assert problem.message.startswith("Additional phone 2 '123' is not a valid phone number")
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(
     area=st.integers(200, 999),
     exchange=st.integers(0, 999),

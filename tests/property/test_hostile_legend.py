@@ -122,6 +122,9 @@ legend_like_text = st.one_of(
 @example(text="id,name,type\n1,A,date\n1,B,bogus\n,,\n2")
 @example(text='195481,"Date, follow up",date\n195482,"open quote')
 @example(text="\u2028custom_field[1]=A")
+# A lone \r inside a quoted CSV name or a JSON name: once exported as CSV it ended the row.
+@example(text='id,name,type\n1,"A\rB",text')
+@example(text='{"fields": [{"id": "1", "name": "A\\rB"}]}')
 def test_any_text_gives_a_legend_or_problems_that_say_where(text: str) -> None:
     parse(text)
 

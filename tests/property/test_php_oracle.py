@@ -18,6 +18,7 @@ from urllib.parse import quote, unquote_plus
 import pytest
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
+from hypothesis_profiles import examples
 
 from leadstream.protocol.lead import Lead
 from leadstream.protocol.query import build_url, decode_query, lead_from_query
@@ -106,7 +107,7 @@ def test_php_reads_the_encoders_special_cases(php: Php) -> None:
     assert lead_from_query(get) == lead
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(lead=leads(), key=field_text())
 def test_php_reads_every_lead_exactly(php: Php, lead: Lead, key: str) -> None:
     query = build_url(lead, key=key, base_url=BASE).partition("?")[2]
@@ -136,7 +137,7 @@ _parts = st.one_of(
 )
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(parts=st.lists(_parts, max_size=8))
 @example(parts=["t[]=x", "t[]=y", "c[1]=x", "c[]=y", "a=1", "a=2", "=x", "a.b=1", "a+b[c=1"])
 @example(parts=["c[-5]=x", "c[]=y", "d[x]=1", "d=2", "d[]=3", "e[ ]=1", "f%00g=1", " h=1"])

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from hypothesis_profiles import examples
 
 from leadstream.protocol.lead import Lead, Phone, PhoneType
 from leadstream.protocol.query import (
@@ -35,7 +36,7 @@ def _query(url: str) -> str:
     return url[len(BASE) + 1 :]
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(lead=leads(), key=field_text())
 @example(lead=Lead(), key="")
 @example(
@@ -75,13 +76,13 @@ def test_lead_comes_back_from_its_url(lead: Lead, key: str) -> None:
     assert masked == decoded
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(pairs_=pairs())
 def test_split_pairs_inverts_encode_pairs(pairs_: list[tuple[str, str]]) -> None:
     assert split_pairs(encode_pairs(pairs_)) == pairs_
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(text=st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00")))
 @example(text="https://x/?a='b'&c=\"d\"")
 def test_curl_command_quotes_anything_for_a_posix_shell(text: str) -> None:
