@@ -523,7 +523,7 @@ DATE_INVALID = [
     ("02/29/2017", "not a real date"),
     ("2017-13-01", "not a real date"),
     ("32.01.2017", "not a real date"),
-    ("12242017", "YYYYMMDD"),
+    ("13322017", "neither YYYYMMDD"),
     ("Dec 2017", "full date"),
     ("December", "full date"),
     ("Dec 24", "full date"),
