@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
+import sys
+from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,10 +15,15 @@ from streamlit.testing.v1 import AppTest
 from test_app_support import button
 
 from leadstream.deliver.client import Client
+from leadstream.deliver.journal import JOURNAL_FILENAME
 from leadstream.deliver.target import DEMO_KEY, Target
 from leadstream.prepare.form import EXAMPLE_LEAD
 from leadstream.protocol.lead import Lead
 from ui.state import get_journal, get_sandbox
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+
+from fill_journal import fill_history, outcome_of
 
 pytest_plugins = ("test_app_support",)
 
@@ -110,3 +118,48 @@ def test_a_failed_lead_opens_in_the_form_to_fix_and_resend(history: AppTest) -> 
 def test_nothing_sent_yet_says_where_leads_come_from(app: AppTest) -> None:
     app.switch_page("pages/history.py").run()
     assert any("Nothing sent yet" in i.value for i in app.info)
+
+
+BIG = 21_000
+
+
+@pytest.fixture
+def big_history(app: AppTest, home: Path) -> AppTest:
+    """21,000 posts in the journal (past the 5,000 History once stopped at), then History."""
+    fill_history(home / JOURNAL_FILENAME, BIG)
+    return app.switch_page("pages/history.py").run()
+
+
+def test_a_big_history_counts_and_pages_everything(big_history: AppTest) -> None:
+    at = big_history
+    assert not at.exception
+    counts = Counter(outcome_of(i) for i in range(BIG))
+    captions = [c.value for c in at.caption]
+    assert (
+        f"{BIG:,} leads: {counts['delivered']:,} delivered, {counts['rejected']:,} rejected, "
+        f"{counts['invalid']:,} invalid, {counts['duplicate']:,} duplicate, "
+        f"{counts['failed']:,} failed, {counts['uncertain']:,} uncertain"
+    ) in captions
+    assert f"Leads 1–100 of {BIG:,}." in captions
+    assert len(at.dataframe[0].value) == 100
+    assert at.dataframe[0].value["Email"].iloc[0] == f"lead{BIG - 1}@example.com"
+    assert at.multiselect(key="keep.history.sources").options == [
+        "bulk", "cli", "form", "legend test",
+    ]  # fmt: skip
+    assert "sandbox" in at.multiselect(key="keep.history.targets").options
+
+
+def test_a_big_history_downloads_every_match(
+    downloads: Callable[[Any], bytes], big_history: AppTest
+) -> None:
+    at = big_history  # after `downloads`, so that its first run keeps the download
+    data = downloads(at.get("download_button")[0])
+    assert len(list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))) == BIG
+    at.multiselect(key="keep.history.sources").set_value(["cli"]).run()
+    at.multiselect(key="keep.history.outcomes").set_value(["delivered"]).run()
+    expected = sum(1 for i in range(BIG) if i % 5 == 2 and outcome_of(i) == "delivered")
+    assert any(c.value.startswith(f"{expected:,} leads:") for c in at.caption)
+    data = downloads(at.get("download_button")[0])
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    assert len(rows) == expected
+    assert {(r["source"], r["outcome"]) for r in rows} == {("cli", "delivered")}
