@@ -163,7 +163,8 @@ def test_customfields_pages_and_keeps_one_entry_per_field(
 
 
 @pytest.mark.parametrize(
-    "query", ["page=0", "page=x", "page_size=0", "page_size=101", "updated_from=yesterday"]
+    "query",
+    ["page=0", "page=x", "page_size=0", "page_size=101", "updated_from=yesterday", "sort_order=x"],
 )
 def test_bad_paging_or_filters_are_400_with_a_reason(query: str) -> None:
     result = get("contacts", query)
@@ -180,7 +181,7 @@ def test_unknown_rest_resource_is_a_json_404() -> None:
 
 def test_contacts_are_the_stored_leads_of_the_tokens_user() -> None:
     store = store_with(3)
-    listing = get("contacts", store=store).body["contacts"]
+    listing = get("contacts", "sort_order=ASC", store=store).body["contacts"]
     assert listing["member_user_id"] == USER
     assert listing["total_results"] == 3
     first = listing["contacts"][0]
@@ -195,14 +196,18 @@ def test_contacts_are_the_stored_leads_of_the_tokens_user() -> None:
 @pytest.mark.parametrize(
     ("query", "names"),
     [
+        ("", ["Ann4", "Ann3", "Ann2", "Ann1", "Ann0"]),  # newest first, PhoneBurner's default
+        ("sort_order=ASC&page_size=2", ["Ann0", "Ann1"]),
         ("email_address=ANN1@example.com", ["Ann1"]),
         ("email_address=nobody@example.com", []),
-        ("updated_from=2026-01-01 00:03:00", ["Ann3", "Ann4"]),
-        ("updated_from=2026-01-01T00:03:00%2B00:00".replace("%2B", "+"), ["Ann3", "Ann4"]),
-        ("updated_from=2026-01-02", []),
-        ("page_size=2&page=2", ["Ann2", "Ann3"]),
-        ("page_size=2&page=3", ["Ann4"]),
-        ("category_id=576846&page_size=1", ["Ann0"]),
+        # `updated_from` alone lists contacts updated since; `include_new=1` adds new ones.
+        ("updated_from=2026-01-01 00:03:00", []),
+        ("updated_from=2026-01-01 00:03:00&include_new=1&sort_order=asc", ["Ann3", "Ann4"]),
+        ("updated_from=2026-01-01T00:03:00+00:00&include_new=1", ["Ann4", "Ann3"]),
+        ("updated_from=2026-01-02&include_new=1", []),
+        ("page_size=2&page=2&sort_order=ASC", ["Ann2", "Ann3"]),
+        ("page_size=2&page=3&sort_order=ASC", ["Ann4"]),
+        ("category_id=576846&page_size=1", ["Ann4"]),
         ("category_id=1", []),
     ],
 )

@@ -317,12 +317,15 @@ class RestClient:
     def contacts(
         self, *, email: str | None = None, updated_from: datetime | None = None
     ) -> Iterator[Contact]:
-        """The account's contacts, optionally with this email or updated since a moment."""
+        """The account's contacts, newest first: optionally those with this email, or those
+        added or updated since a moment."""
         params: dict[str, str | int] = {}
         if email:
             params["email_address"] = email.strip()
         if updated_from is not None:
             params["updated_from"] = updated_from.strftime("%Y-%m-%d %H:%M:%S")
+            # Without it PhoneBurner lists only contacts *updated* since, not those added.
+            params["include_new"] = 1
         return self._pages("contacts", params, parse_contacts)
 
     def close(self) -> None:

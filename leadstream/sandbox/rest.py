@@ -7,8 +7,10 @@ the public material in DESIGN.md ("REST API"); where that is silent the choices 
 - The token names one user. `customfields` lists the fields of that user's LeadStreams (one entry
   per field ID, first LeadStream first); `contacts` lists the leads stored for that user.
 - `date_added` is UTC, written `YYYY-MM-DD HH:MM:SS` as the public example is. `updated_from`
-  takes that form, a bare date, or ISO 8601; a lead is never updated after it is stored, so
-  "updated" is "added".
+  takes that form, a bare date, or ISO 8601. As PhoneBurner's route list says, `updated_from`
+  alone lists contacts *updated* since then, and `include_new=1` adds those *created* since;
+  a stored lead is never updated here, so without `include_new` the list is empty.
+- Contacts come newest first, as PhoneBurner's default `sort_order=DESC`; `ASC` is oldest first.
 - Counts come back as strings in some places (`total_results`, `type_id`), as seen live, so
   that readers of these answers stay tolerant.
 """
@@ -204,6 +206,12 @@ def _contacts(user: User, store: LeadStore, params: dict[str, str]) -> RestAnswe
     email = params.get("email_address", "").strip().casefold()
     since = _when(params["updated_from"]) if params.get("updated_from", "").strip() else None
     category = params.get("category_id", "").strip()
+    include_new = params.get("include_new", "").strip() not in ("", "0")
+    order = params.get("sort_order", "DESC").strip().upper() or "DESC"
+    if order not in ("ASC", "DESC"):
+        raise _BadRequest(f"sort_order must be ASC or DESC, not {order!r}")
+    if since is not None and not include_new:
+        return _contact_page(user, [], page, size)  # nothing here is ever updated after adding
     found: list[dict[str, Any]] = []
     for index, stored in enumerate(store.leads()):
         if stored.user_id != user.user_id:
@@ -215,6 +223,12 @@ def _contacts(user: User, store: LeadStore, params: dict[str, str]) -> RestAnswe
         if category and stored.cm_id != category:
             continue
         found.append(_contact(index, stored))
+    if order == "DESC":
+        found.reverse()
+    return _contact_page(user, found, page, size)
+
+
+def _contact_page(user: User, found: list[dict[str, Any]], page: int, size: int) -> RestAnswer:
     shown, total_pages = _page(found, page, size)
     return RestAnswer(
         200,
@@ -248,8 +262,16 @@ def rest_answer(
     if route not in ROUTES:
         return _error(404, errors=[f"No such resource: {path}"])
     if route == "tranquility":
+        # The shape of PhoneBurner's own example.
+        meaning = {"meaning": "the quality or state of being tranquil; calm."}
+        listing = {"tranquility": [meaning], "total_results": 1, "page": 1, "page_size": 1}
         return RestAnswer(
-            200, {"http_status": 200, "status": "success", "tranquility": "Be at peace."}
+            200,
+            {
+                "http_status": 200,
+                "status": "success",
+                "tranquility": listing | {"total_pages": 1},
+            },
         )
     token = _bearer(authorization)
     if token is None:
