@@ -25,14 +25,14 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from leadstream.deliver.client import Client
+from leadstream.deliver.engine import engine_for
 from leadstream.deliver.journal import Journal, RunRow
 from leadstream.deliver.reports import results_frame
 from leadstream.deliver.rest import RestClient, RestClientError, legend_from_fields
-from leadstream.deliver.runs import create_retry_run, start_run
 from leadstream.deliver.settle import Finding, settle_run
 from leadstream.deliver.target import DEMO_KEY, Target, TargetKind, find_key, find_token
 from leadstream.prepare.files import to_csv_bytes
+from leadstream.prepare.legend import FieldType
 from leadstream.sandbox import DEMO_TOKEN, Account, SandboxServer
 
 __all__ = ["COMMANDS", "REST_OPTIONS", "add_commands", "run"]
@@ -198,6 +198,11 @@ def _legend_fetch(args: argparse.Namespace) -> int:
             sys.stdout.write(fetched.legend.to_json())
         elif count:
             sys.stdout.write(fetched.legend.to_pasted().rstrip("\n") + "\n")
+            if any(f.type is not FieldType.TEXT for f in fetched.legend.fields):
+                _say(
+                    "note: the pasted form carries no field types (dates and check boxes); "
+                    "use --format json or --save to keep them."
+                )
         sys.stdout.flush()
         if args.save is not None:
             if not fetched.legend.name:
@@ -258,7 +263,7 @@ def _check(args: argparse.Namespace) -> int:
         retry_id: int | None = None
         retry_done = True
         if args.resend:
-            retry_id, retry_done = _resend(args, journal, info.id, url, stack)
+            retry_id, retry_done = _resend(args, journal, info.id, url)
         if args.results is not None:
             _write_results(journal, info.id, retry_id, args.results)
         left = journal.run(info.id).counts.get("uncertain", 0)
@@ -290,9 +295,10 @@ def _resend_key(args: argparse.Namespace) -> str:
 
 
 def _resend(
-    args: argparse.Namespace, journal: Journal, run_id: int, url: str, stack: ExitStack
+    args: argparse.Namespace, journal: Journal, run_id: int, url: str
 ) -> tuple[int | None, bool]:
-    """Send the run's `failed` rows as a new run; returns (its id, whether it finished)."""
+    """Send the run's `failed` rows as a new run through the engine; returns (its id, whether
+    it finished)."""
     failed = journal.run(run_id).counts.get("failed", 0)
     if not failed:
         _say("Nothing to send again: no row of the run is failed.")
@@ -304,19 +310,17 @@ def _resend(
             "confirmation: add --yes.",
             EXIT_UNFINISHED,
         )
-    retry_id = create_retry_run(journal, run_id, ["failed"])
+    engine = engine_for(journal)
+    retry_id = engine.retry(run_id, ["failed"])
     _say(f"Run {retry_id}: sending the {failed} failed row{'s' * (failed != 1)} of run {run_id}.")
-    client = stack.enter_context(Client(url=url, key=key, concurrency=args.concurrency))
-    controller = start_run(journal, client, retry_id, concurrency=args.concurrency)
+    engine.start(retry_id, key=key, url=url)
     try:
-        while not controller.wait(0.2):
+        while not engine.wait(retry_id, 0.2):
             pass
     except KeyboardInterrupt:
         _say("Pausing: waiting for the leads on the way…")
-        controller.pause("Paused from the keyboard (Ctrl-C).")
-        controller.wait()
-    if controller.error is not None:
-        _say(f"error: {controller.error}")
+        engine.pause(retry_id, "Paused from the keyboard (Ctrl-C).")
+        engine.wait(retry_id)
     retry = journal.run(retry_id)
     parts = ", ".join(f"{n} {state}" for state, n in retry.counts.items() if n)
     print(f"Run {retry_id} {retry.status}: {parts}", flush=True)
