@@ -1,11 +1,11 @@
 """What the bulk upload page shows: file descriptions, the mapping table, the checked preview,
 problem-row exports, progress lines and run labels.
 
-Pure presentation over `leadstream.prepare.files`, `mapping` and `deliver.runs`: no streamlit,
-no I/O. The page
-draws these values; the rules that decide a row's fate live in `mapping` (checks) and `bulk`
-(planning and sending). The one decision made here is the person's choice of rows: rows with
-warnings are sent only when asked, and then they go through `bulk.plan_rows` like the others.
+Pure presentation over `leadstream.prepare.files`, `mapping` and `plan`: no streamlit, no I/O.
+The page draws these values; the rules that decide a row's fate live in `mapping` (checks),
+`prepare.plan` (planning) and the engine (sending). The one decision made here is the person's
+choice of rows: rows with warnings are sent only when asked, and then they are planned by
+`engine.plan_with` like the others.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from typing import Literal
 import pandas as pd
 from pandas.io.formats.style import Styler
 
-from leadstream.deliver.runs import PlannedRow, Progress, Seen, plan_rows
+from leadstream.deliver.engine import plan_with
+from leadstream.deliver.runner import Progress
 from leadstream.prepare.files import Table, to_csv_bytes
 from leadstream.prepare.legend import Legend
 from leadstream.prepare.mapping import (
@@ -31,6 +32,7 @@ from leadstream.prepare.mapping import (
     target_choices,
     target_label,
 )
+from leadstream.prepare.plan import PlannedRow, Seen
 from leadstream.protocol.lead import LEAD_FIELDS, Lead
 from leadstream.protocol.query import build_url, mask_url
 
@@ -503,16 +505,16 @@ def plan_preview(
     send_warnings: bool,
     include_duplicates: bool = False,
 ) -> Preview:
-    """What sending would do with every row, planned by `bulk.plan_rows` exactly as the run
+    """What sending would do with every row, planned by `engine.plan_with` exactly as the run
     will be (over the rows that go into the run, so duplicates are judged among those)."""
     held = {row.index for row in prepared if row.status == "warning" and not send_warnings}
     planned: dict[int, PlannedRow] = {
         plan.row.index: plan
-        for plan in plan_rows(
+        for plan in plan_with(
             [row for row in prepared if row.index not in held],
-            delivered=delivered,
-            uncertain=uncertain,
-            include_duplicates=include_duplicates,
+            delivered,
+            uncertain,
+            include_duplicates,
         )
     }
     rows: list[RowPlan] = []

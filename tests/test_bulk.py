@@ -1,10 +1,13 @@
-"""The bulk sender over a real sandbox on loopback: plans, faults, canary, pauses, resume."""
+"""The run engine over a real sandbox on loopback: runs from settings, faults, canary, pauses,
+resume, cross-process pause and cancel, retry runs."""
 
 from __future__ import annotations
 
 import csv
 import dataclasses
 import io
+import subprocess
+import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -13,20 +16,12 @@ from pathlib import Path
 import pytest
 
 from leadstream.deliver.client import Client
-from leadstream.deliver.journal import Journal, JournalError, fingerprint
+from leadstream.deliver.engine import Engine, EngineError
+from leadstream.deliver.journal import Journal, JournalError, NewRow
 from leadstream.deliver.outcomes import RetryPolicy
-from leadstream.deliver.runs import (
-    BulkError,
-    PlannedRow,
-    create_planned_run,
-    create_retry_run,
-    plan_rows,
-    plan_summary,
-    results_csv,
-    results_frame,
-    run_progress,
-    start_run,
-)
+from leadstream.deliver.reports import results_csv, results_frame
+from leadstream.deliver.run_settings import RunSettings
+from leadstream.deliver.runner import RunnerError, run_progress, start_run
 from leadstream.deliver.target import DEMO_CM_ID, DEMO_KEY, DEMO_USER_ID, Target
 from leadstream.prepare.mapping import PreparedRow
 from leadstream.prepare.validate import Problem
@@ -82,75 +77,34 @@ def states(journal: Journal, run_id: int) -> Counter[str]:
     return Counter(row.state for row in journal.run_rows(run_id))
 
 
-# --- planning ---------------------------------------------------------------------------------
-
-BAD = Problem("email", "Row 4: not an email address", "error")
-WARN = Problem("phone", "Row 5: short phone", "warning")
+# --- runs from settings -----------------------------------------------------------------------
 
 
-def test_plan_rows_decides_each_row() -> None:
-    rows = [
-        prepared(0, lead(0)),
-        prepared(1, dataclasses.replace(lead(1), email="PERSON0@example.com")),  # repeats row 0
-        prepared(2, dataclasses.replace(lead(2), email="bad"), BAD),
-        prepared(3, lead(3), WARN),  # a warning does not hold a row back
-        prepared(4, lead(4)),  # delivered before
-        prepared(5, lead(5, email=False)),  # uncertain before, no email
-        prepared(6, lead(6)),  # uncertain before, with email
-        prepared(7, lead(5, email=False)),  # identical to row 5
-    ]
-    delivered = {fingerprint(lead(4))}
-    uncertain = {DEMO_CM_ID: {fingerprint(lead(5, email=False)), fingerprint(lead(6))}}
-    plans = plan_rows(rows, delivered=delivered, uncertain=uncertain)
-    got = [(p.row.index, p.state, p.maybe_sent) for p in plans]
-    assert got == [
-        (0, "pending", False),
-        (1, "duplicate", False),
-        (2, "invalid", False),
-        (3, "pending", False),
-        (4, "duplicate", False),
-        (5, "uncertain", False),
-        (6, "pending", True),
-        (7, "duplicate", False),
-    ]
-    reasons = {p.row.index: p.reason for p in plans}
-    assert reasons[1] == "Same email as row 2."
-    assert reasons[2] == "Row 4: not an email address"
-    assert "already delivered" in reasons[4]
-    assert reasons[7] == "Identical to row 7."
-    assert plan_summary(plans) == {"pending": 3, "invalid": 1, "duplicate": 3, "uncertain": 1}
-
-    everything = plan_rows(rows, delivered=delivered, uncertain=uncertain, include_duplicates=True)
-    assert [p.state for p in everything] == ["pending"] * 2 + ["invalid"] + ["pending"] * 5
-
-
-def test_delivered_is_scoped_by_cm_id() -> None:
-    rows = [prepared(0, lead(0)), prepared(1, dataclasses.replace(lead(1), cm_id="999"))]
-    seen = {DEMO_CM_ID: {fingerprint(lead(0))}, "999": set()}
-    assert [p.state for p in plan_rows(rows, delivered=seen)] == ["duplicate", "pending"]
-    seen = {"999": {fingerprint(lead(0)), fingerprint(lead(1))}}
-    assert [p.state for p in plan_rows(rows, delivered=seen)] == ["pending", "duplicate"]
-
-
-def test_create_planned_run_uses_the_journal(
+def test_create_run_plans_against_the_journal(
     journal: Journal, fresh_sandbox: SandboxServer
 ) -> None:
-    target = Target.sandbox(fresh_sandbox.url)
-    first, _ = create_planned_run(
-        journal, target=target, source_name="a.csv", prepared_rows=[prepared(0, lead(0))]
+    engine = Engine(journal)
+    settings = RunSettings(target=Target.sandbox(fresh_sandbox.url), concurrency=2)
+    first, _ = engine.create_run(
+        settings, source_name="a.csv", prepared_rows=[prepared(0, lead(0))], origin="bulk"
     )
-    with Client(url=fresh_sandbox.url, key=DEMO_KEY) as client:
-        start_run(journal, client, first).wait(30)
-    second, plans = create_planned_run(
-        journal,
-        target=target,
+    # Whatever key is configured, the sandbox gets its demo key.
+    engine.start(first, key="a-real-key-never-for-the-sandbox")
+    assert engine.wait(first, 30)
+    # The same lead, its email spelt otherwise, is already delivered there.
+    again = dataclasses.replace(lead(0), email="PERSON0@EXAMPLE.COM")
+    second, plans = engine.create_run(
+        settings,
         source_name="a.csv",
-        prepared_rows=[prepared(0, lead(0)), prepared(1, lead(1))],
-        settings={"concurrency": 2},
+        prepared_rows=[prepared(0, again), prepared(1, lead(1))],
+        origin="cli",
     )
     assert [p.state for p in plans] == ["duplicate", "pending"]
     assert states(journal, second) == {"duplicate": 1, "pending": 1}
-    assert journal.run(second).settings == {"concurrency": 2, "include_duplicates": False}
+    info = journal.run(second)
+    assert info.run_settings == settings
+    assert info.origin == "cli"
+    assert not engine.sending_here(second)
 
 
 # --- sending ----------------------------------------------------------------------------------
@@ -211,7 +165,7 @@ def test_faults_give_every_row_one_outcome_and_no_doubles(journal: Journal) -> N
     assert set(keys) <= by_state["delivered"] | by_state["uncertain"]
     assert not by_state["failed"] & set(keys), "a failed row must not have arrived"
     # Most email rows that lost a reply were confirmed by their retry's DUPLICATE EMAIL.
-    confirmed = [r for r in rows if r.state == "delivered" and "earlier try" in r.help]
+    confirmed = [r for r in rows if r.state == "delivered" and "earlier send" in r.help]
     assert confirmed
     assert len(journal.history(sources=["bulk"])) == 120
 
@@ -378,7 +332,7 @@ def test_two_controllers_cannot_send_one_run(journal: Journal) -> None:
     ):
         run_id = new_run(journal, server, [lead(n) for n in range(10)])
         first = start_run(journal, client, run_id, concurrency=1)
-        with pytest.raises(BulkError, match="already being sent"):
+        with pytest.raises(RunnerError, match="already being sent"):
             start_run(journal, client, run_id)
         first.cancel()
         assert first.wait(30)
@@ -396,15 +350,16 @@ def test_retry_run_resends_failed_rows_only(journal: Journal, fresh_sandbox: San
     with Client(url=dead_url, key=DEMO_KEY, policy=ONE_TRY) as client:
         assert start_run(journal, client, run_id, canary=False, pause_after_failures=0).wait(30)
     assert states(journal, run_id) == {"failed": 4}
-    with pytest.raises(BulkError, match="never are"):
-        create_retry_run(journal, run_id, states=("delivered",))
-    retry = create_retry_run(journal, run_id)
-    assert journal.run(retry).settings["retry_of"] == run_id
+    engine = Engine(journal)
+    with pytest.raises(EngineError, match="never are"):
+        engine.retry(run_id, states=("delivered",))
+    retry = engine.retry(run_id)
+    assert journal.run(retry).run_settings.retry_of == run_id
     with Client(url=fresh_sandbox.url, key=DEMO_KEY) as client:
         assert start_run(journal, client, retry).wait(30)
     assert states(journal, retry) == {"delivered": 4}
-    with pytest.raises(BulkError, match="no failed rows"):
-        create_retry_run(journal, retry)
+    with pytest.raises(EngineError, match="no failed rows"):
+        engine.retry(retry)
 
 
 def test_start_run_refuses_a_run_another_process_sends(
@@ -427,13 +382,12 @@ def test_start_run_refuses_a_run_another_process_sends(
 
 def test_results_table_and_csv(journal: Journal, fresh_sandbox: SandboxServer) -> None:
     formula = dataclasses.replace(lead(1), firstname="=cmd|' /C calc'!A0")
-    rows = [
-        PlannedRow(prepared(0, lead(0)), "pending"),
-        PlannedRow(prepared(1, formula), "pending"),
-        PlannedRow(prepared(2, dataclasses.replace(lead(2), email="x"), BAD), "invalid", "bad"),
+    bad = dataclasses.replace(lead(2), email="x")
+    new_rows = [
+        NewRow(0, 2, lead(0), {"First": "Ann", "outcome": "mine", "Email": "a"}),
+        NewRow(1, 3, formula, {"First": formula.firstname, "Email": formula.email}),
+        NewRow(2, 4, bad, {"First": bad.firstname, "Email": "x"}, "invalid", "bad"),
     ]
-    new_rows = [p.to_new_row() for p in rows]
-    new_rows[0] = new_rows[0]._replace(source={"First": "Ann", "outcome": "mine", "Email": "a"})
     run_id = journal.create_run(
         target=Target.sandbox(fresh_sandbox.url), source_name="f.csv", rows=new_rows
     )
@@ -461,3 +415,98 @@ def test_results_table_and_csv(journal: Journal, fresh_sandbox: SandboxServer) -
     assert table[1]["First"] == "'=cmd|' /C calc'!A0"
     assert table[0]["outcome (file)"] == "mine"
     assert DEMO_KEY.encode() not in data
+
+
+# --- the engine across processes, and the 4xx rule ----------------------------------------------
+
+SENDER = """
+import sys
+from leadstream.deliver.engine import engine_for
+from leadstream.deliver.journal import Journal
+
+journal = Journal(sys.argv[1])
+engine = engine_for(journal)
+engine.start(int(sys.argv[2]), key="XXXYYYZZZ")
+print("sending", flush=True)
+engine.wait(int(sys.argv[2]), 60)
+print(engine.run(int(sys.argv[2])).status, flush=True)
+"""
+
+
+@pytest.mark.parametrize("request_", ["pause", "cancel"])
+def test_a_run_sent_by_another_process_is_paused_or_cancelled_from_here(
+    journal: Journal, request_: str
+) -> None:
+    with SandboxServer(Account.demo(), faults=Faults(latency_ms=30), log=None) as server:
+        settings = RunSettings(target=Target.custom(server.url), concurrency=2, canary=False)
+        engine = Engine(journal)
+        run_id, _ = engine.create_run(
+            settings,
+            source_name="f.csv",
+            prepared_rows=[prepared(n, lead(n)) for n in range(200)],
+            origin="cli",
+        )
+        sender = subprocess.Popen(
+            [sys.executable, "-c", SENDER, str(journal.path), str(run_id)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert sender.stdout is not None
+            assert sender.stdout.readline().strip() == "sending"
+            while engine.progress(run_id).done < 3:
+                time.sleep(0.02)
+            assert not engine.sending_here(run_id)
+            asked = engine.pause(run_id) if request_ == "pause" else engine.cancel(run_id)
+            assert asked == "asked"
+            assert engine.wait(run_id, 30)
+            assert sender.stdout.readline().strip() == (
+                "paused" if request_ == "pause" else "cancelled"
+            )
+        finally:
+            sender.kill()
+            sender.wait()
+        stored = len(server.leads())
+    info = journal.run(run_id)
+    assert info.status == ("paused" if request_ == "pause" else "cancelled")
+    assert "another window or program" in info.message
+    assert info.counts["delivered"] == stored < 200
+    assert info.counts["pending"] == 200 - stored
+    assert info.request == ""
+
+
+def test_a_run_nobody_sends_is_cancelled_at_once(journal: Journal) -> None:
+    engine = Engine(journal)
+    run_id, _ = engine.create_run(
+        RunSettings(target=Target.sandbox("http://127.0.0.1:9/api/vendor/put_contact")),
+        source_name="f.csv",
+        prepared_rows=[prepared(0, lead(0))],
+        origin="bulk",
+    )
+    assert engine.pause(run_id) == "nothing"
+    assert engine.cancel(run_id) == "done"
+    assert journal.run(run_id).status == "cancelled"
+    assert engine.wait(run_id, 1)
+    with pytest.raises(EngineError, match="no bulk run 99"):
+        engine.cancel(99)
+
+
+def test_a_mistyped_url_pauses_the_run_after_one_row(journal: Journal) -> None:
+    with SandboxServer(Account.demo(), log=None) as server:
+        wrong = Target.custom(server.url.replace("/put_contact", "/put_contacts"))
+        engine = Engine(journal)
+        run_id, _ = engine.create_run(
+            RunSettings(target=wrong, concurrency=1, canary=False, pause_after_failures=0),
+            source_name="f.csv",
+            prepared_rows=[prepared(n, lead(n)) for n in range(10)],
+            origin="bulk",
+        )
+        engine.start(run_id, key=DEMO_KEY)
+        assert engine.wait(run_id, 30)
+        assert server.leads() == []
+    assert states(journal, run_id) == {"failed": 1, "pending": 9}
+    info = journal.run(run_id)
+    assert info.status == "paused"
+    assert "refused row 2 itself (HTTP 404)" in info.message
+    row = journal.run_rows(run_id, states=["failed"])[0]
+    assert (row.code, row.attempts) == ("HTTP 404", 1)

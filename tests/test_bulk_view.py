@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from leadstream import views as view
-from leadstream.deliver.runs import Progress
+from leadstream.deliver.runner import Progress
 from leadstream.prepare.files import read_table
 from leadstream.prepare.identity import fingerprint
 from leadstream.prepare.legend import FieldType, Legend, LegendField

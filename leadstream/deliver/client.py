@@ -65,8 +65,8 @@ _NO_CONNECTION_HELP = (
     "internet connection; it is safe to send the lead again."
 )
 _DUPLICATE_AFTER_SILENCE_HELP = (
-    "An earlier try got no clear answer; the next one was told the email is already in this "
-    "LeadStream, so the earlier try delivered the lead."
+    "An earlier send got no clear answer; sent again, PhoneBurner said the email is already in "
+    "this LeadStream, so the earlier try delivered the lead."
 )
 _MAX_BODY = 500
 _MAX_READ = 64 * 1024

@@ -113,6 +113,15 @@ class VendorKey:
         return f"{mask_secret(self.value)} (from {self.source})"
 
 
+def key_for(target: Target, configured_key: str) -> str:
+    """The key to send to `target`: the configured (or typed) one, except that the built-in
+    sandbox always gets its demo key. The sandbox knows only its demo account, and a real key
+    has no business travelling to a rehearsal, where logs and screens are less guarded."""
+    if target.kind is TargetKind.SANDBOX:
+        return DEMO_KEY
+    return configured_key.strip()
+
+
 def leadstream_home(env: Mapping[str, str] | None = None) -> Path:
     """Where the journal and saved settings live: `$LEADSTREAM_HOME`, else `~/.leadstream`."""
     env = os.environ if env is None else env
