@@ -119,3 +119,27 @@ def test_live_sends_need_one_confirmation_per_session(
     button(app, "Send").click().run()
     assert not any("sends real leads" in w.value for w in app.warning)
     assert len(get_sandbox().leads()) == 2
+
+
+@pytest.mark.parametrize("where", ["typed", "secrets"])
+def test_the_sandbox_never_gets_a_real_key(app: AppTest, where: str) -> None:
+    """A key typed in the sidebar or configured in secrets stays away from the sandbox: it
+    gets its demo key, and the lead arrives there (a wrong key would be refused)."""
+    if where == "secrets":
+        app.secrets["LEADSTREAM_KEY"] = SECRET_KEY
+        app.run()
+    else:
+        app.sidebar.text_input(key="conn.key_input").input(SECRET_KEY).run()
+        assert "kept for the other targets" in _captions(app)
+    assert "always gets its demo key" in _captions(app)
+    button(app, "Fill with example").click().run()
+    button(app, "Send").click().run()
+
+    assert any("SUCCESS" in s.value for s in app.success), errors(app)
+    stored = get_sandbox().leads()
+    assert len(stored) == 1
+    assert SECRET_KEY not in "\n".join(texts(app))
+    # Switched to live, the typed key is the one used there.
+    if where == "typed":
+        app.sidebar.radio(key=TARGET).set_value("live").run()
+        assert "typed for this session" in _captions(app)

@@ -27,9 +27,9 @@ from leadstream.deliver.journal import (
     NewRow,
     history_csv,
 )
-from leadstream.prepare.identity import fingerprint
 from leadstream.deliver.outcomes import AttemptKind, DeliveryOutcome, RetryPolicy
 from leadstream.deliver.target import Target
+from leadstream.prepare.identity import fingerprint
 from leadstream.prepare.legend import FieldType, Legend, LegendField
 from leadstream.protocol.lead import Lead, Phone, PhoneType
 from leadstream.protocol.response import parse_response

@@ -1,4 +1,5 @@
-"""Sending one lead from a page: post it through the cached client, journal it, summarise it.
+"""Sending one lead from a page: the engine's `send_one` through the cached client, then a
+summary for the page.
 
 Used by the Post a lead form and the legend test. Network trouble never raises (the client
 turns it into an outcome); a journal that cannot be written is reported, not fatal, because the
@@ -10,6 +11,7 @@ from __future__ import annotations
 import time
 
 from leadstream.deliver.client import Attempt, Delivery
+from leadstream.deliver.engine import NotRecorded, send_one
 from leadstream.protocol.lead import LEAD_FIELDS, Lead
 from ui.state import Connection, get_client, get_journal
 from ui.widgets import SentLead, target_label
@@ -39,15 +41,13 @@ def field_label(name: str) -> str:
 
 def send_lead(conn: Connection, lead: Lead, *, source: str) -> tuple[Delivery, SentLead]:
     """Post `lead` to the connection's target and record it in the journal as `source`."""
-    delivery = get_client(conn).post(lead)
     journal_problem = ""
     try:
-        get_journal().record_post(source=source, target=conn.target, lead=lead, delivery=delivery)
-    except Exception as error:  # the lead has gone; losing its history must not hide that
-        journal_problem = (
-            f"The lead was sent, but the history could not be saved ({type(error).__name__}). "
-            "Check that the LeadStream Desk folder is writable."
+        delivery = send_one(
+            get_journal(), get_client(conn), lead, source=source, target=conn.target
         )
+    except NotRecorded as problem:  # the lead has gone; losing its history must not hide that
+        delivery, journal_problem = problem.delivery, str(problem)
     result = delivery.result
     field = result.code.field if result is not None and not result.ok else ""
     sent = SentLead(

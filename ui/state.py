@@ -27,6 +27,7 @@ from leadstream.deliver.target import (
     Target,
     TargetKind,
     find_key,
+    key_for,
     leadstream_home,
 )
 from leadstream.protocol.query import mask_secret
@@ -204,9 +205,6 @@ def connection() -> Connection:
     key, source = configured_key()
     if kind is TargetKind.SANDBOX:
         target = Target.sandbox(_sandbox_url())
-        if source != "typed for this session":
-            # The sandbox only knows its demo account; a real key never goes to it.
-            key, source = DEMO_KEY, "the sandbox's demo account"
     elif kind is TargetKind.LIVE:
         target = Target.live()
     else:
@@ -216,6 +214,10 @@ def connection() -> Connection:
         except SettingsError as error:
             target = Target(TargetKind.CUSTOM, typed_url)
             problem = "Enter the custom URL in the sidebar." if not typed_url else str(error)
+    sent_key = key_for(target, key)
+    if sent_key != key:
+        # The sandbox knows only its demo account, and a real or typed key never goes to it.
+        key, source = sent_key, "the sandbox's demo account"
     if not key and not problem:
         problem = (
             f"No vendor key is set. Type it in the sidebar under Vendor key, or set "
@@ -377,8 +379,9 @@ def render_connection_sidebar() -> Connection:
 def _render_key(conn: Connection) -> None:
     st.markdown("**Vendor key**")
     typed = bool(st.session_state.get(TYPED_KEY))
-    if conn.target.kind is TargetKind.SANDBOX and not typed:
-        st.caption(f"Using the sandbox's demo key `{mask_secret(DEMO_KEY)}`.")
+    if conn.target.kind is TargetKind.SANDBOX:
+        kept = " Your typed key is kept for the other targets." if typed else ""
+        st.caption(f"The sandbox always gets its demo key `{mask_secret(DEMO_KEY)}`.{kept}")
     elif conn.key:
         st.caption(f"Key `{conn.masked_key}` from {conn.key_source}.")
     else:

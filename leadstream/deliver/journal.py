@@ -750,10 +750,10 @@ class Journal:
         `paused`: `begin_run` (which the bulk sender calls) makes it `running`.
         """
         if settings is None or isinstance(settings, Mapping):
-            raw = dict(settings or {})
-            if any(str(name).lower() in ("key", "vendor_key") for name in raw):
+            plain = dict(settings or {})
+            if any(str(name).lower() in ("key", "vendor_key") for name in plain):
                 raise JournalError("Run settings must not hold the vendor key.")
-            settings_json = json.dumps(raw, ensure_ascii=False, default=str)
+            settings_json = json.dumps(plain, ensure_ascii=False, default=str)
         else:
             settings_json = settings.to_json()
         prepared = []
