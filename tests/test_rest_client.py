@@ -260,3 +260,36 @@ def test_legend_from_fields_keeps_three_types_and_notes_the_rest() -> None:
     assert "Source (7) is a Drop Down field" in notes
     assert "Field 9 has no display name" in notes
     assert len(fetched.notes) == 3
+
+
+# --- the connection test ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("token", "reachable", "token_ok", "words"),
+    [
+        (DEMO_TOKEN, True, True, "The account has 3 custom fields: Reference # (297989)"),
+        ("wrong", True, False, "did not accept the access token"),
+        ("", True, None, "No access token is configured"),
+    ],
+)
+def test_connection_report_in_plain_words(
+    fresh_sandbox: SandboxServer, token: str, reachable: bool, token_ok: bool | None, words: str
+) -> None:
+    from leadstream.deliver.rest import connection_report
+
+    with RestClient.for_put_contact(fresh_sandbox.url, token) as rest:
+        report = connection_report(rest, has_token=bool(token))
+    assert (report.reachable, report.token_ok, report.ok) == (reachable, token_ok, token_ok is True)
+    assert "answers at http://127.0.0.1:" in report.messages[0]
+    assert words in " ".join(report.messages)
+
+
+def test_connection_report_when_nothing_answers(unused_port_url: str) -> None:
+    from leadstream.deliver.rest import connection_report
+
+    with RestClient(base_url=unused_port_url, token="t", max_attempts=1) as rest:
+        report = connection_report(rest)
+    assert not report.reachable
+    assert "does not answer" in report.messages[0]
+    assert "could not connect" in report.messages[0]

@@ -41,12 +41,14 @@ from leadstream.protocol.rest import (
 )
 
 __all__ = [
+    "ConnectionReport",
     "FetchedLegend",
     "MockRestTransport",
     "RequestsRestTransport",
     "RestClient",
     "RestClientError",
     "RestTransport",
+    "connection_report",
     "legend_from_fields",
     "rest_base",
 ]
@@ -401,3 +403,50 @@ def legend_from_fields(
             )
         legend_fields.append(LegendField(field.id, label, field_type))
     return FetchedLegend(Legend(fields=tuple(legend_fields), name=name, cm_id=cm_id), tuple(notes))
+
+
+# --- a connection test, in plain words ----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionReport:
+    """Whether PhoneBurner answers, whether the token works, and which custom fields it sees."""
+
+    reachable: bool
+    token_ok: bool | None  # None: no token was given, or PhoneBurner could not be reached
+    fields: tuple[CustomField, ...]
+    messages: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        return self.reachable and self.token_ok is True
+
+
+def connection_report(rest: RestClient, *, has_token: bool = True) -> ConnectionReport:
+    """Ask `tranquility` (no token), then the custom fields (with it); never raises."""
+    try:
+        rest.tranquility()
+    except RestClientError as error:
+        return ConnectionReport(
+            False,
+            None,
+            (),
+            (f"PhoneBurner's REST API does not answer at {rest.base_url}: {error}",),
+        )
+    answers = f"PhoneBurner's REST API answers at {rest.base_url}."
+    if not has_token:
+        return ConnectionReport(
+            True, None, (), (answers, "No access token is configured, so nothing more was asked.")
+        )
+    try:
+        fields = tuple(rest.custom_fields())
+    except RestClientError as error:
+        return ConnectionReport(True, False, (), (answers, str(error)))
+    names = ", ".join(f"{f.display_name or 'no name'} ({f.id})" for f in fields[:20])
+    more = f" and {len(fields) - 20} more" if len(fields) > 20 else ""
+    listing = (
+        f"The account has {len(fields)} custom field{'s' * (len(fields) != 1)}: {names}{more}."
+        if fields
+        else "The account has no custom fields."
+    )
+    return ConnectionReport(True, True, fields, (answers, "The access token works.", listing))
