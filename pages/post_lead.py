@@ -8,24 +8,32 @@ come from `leadstream`.
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
+from leadstream.prepare.dates import long_date, read_date, wire
 from leadstream.prepare.form import (
     EXAMPLE_LEAD,
+    DateAnswer,
+    FormLead,
+    FormProblem,
     FormValues,
     PhoneRow,
+    dedupe_tags,
+    field_value,
     form_from_lead,
     is_blank,
     lead_from_form,
+    phone_problems_by_row,
     pick_legend,
     received_rows,
+    resolve_typed_date,
 )
 from leadstream.prepare.legend import FieldType, Legend, LegendField
-from leadstream.prepare.validate import validate_lead
+from leadstream.prepare.validate import Checked, Problem, validate_lead
 from leadstream.protocol.lead import LEAD_FIELDS, STANDARD_FIELDS, Lead, PhoneType
 from leadstream.protocol.query import build_url, check_length, curl_command, lead_to_pairs, mask_url
 from ui import state as ui
@@ -38,6 +46,8 @@ NEXT_PHONE = "form.next_phone"
 EXTRA_CF = "form.extra_cf"
 RESULT = "form.result"
 UNDO = "form.undo"
+SENT_LEAD = "form.sent_lead"  # the lead as it was sent, to tell whether the answer still applies
+TAGS_DROPPED = "form.tags_dropped"
 TRIED = "form.tried"
 SEND_REQUEST = "form.send_request"  # set by the Send button; the send happens before drawing
 LOADED_NOTE = "form.loaded_note"
@@ -63,8 +73,15 @@ def _field_key(name: str) -> str:
 
 
 def _custom_key(spec: LegendField) -> str:
-    # The type is in the key: a date widget must never find a string in its state.
-    return f"{F}cf.{spec.id}.{spec.type.value}"
+    # The type is in the key: a checkbox must never find a string in its state. Dates are typed
+    # text (`datetext`): a date picker kept an old value when it could not read what was typed.
+    kind = "datetext" if spec.type is FieldType.DATE else spec.type.value
+    return f"{F}cf.{spec.id}.{kind}"
+
+
+def _date_answer_key(spec: LegendField, text: str) -> str:
+    # The typed text is in the key: a new text asks again instead of reusing an old answer.
+    return f"form.cfq.{spec.id}.{' '.join(text.split())}"
 
 
 def _extra_key(field_id: str) -> str:
@@ -111,6 +128,7 @@ def _empty_form() -> None:
     state[PHONE_ROWS] = []
     state[EXTRA_CF] = []
     state.pop(RESULT, None)
+    state.pop(SENT_LEAD, None)
     state.pop(TRIED, None)
     state.pop(LOADED_NOTE, None)
 
@@ -163,12 +181,16 @@ def fill_from_lead(lead: Lead, *, keep_routing: bool, message: str = "") -> None
     current = state.get(LEGEND_KEY, NO_LEGEND)
     legend = next((lg for lg in legends if lg.name == current), None)
     values = form_from_lead(lead, legend=legend, keep_routing=keep_routing)
-    for name, value in values.fields.items():
-        state[_field_key(name)] = value
+    for name, text in values.fields.items():
+        state[_field_key(name)] = text
     extras = []
     for field_id, value in values.custom.items():
         spec = legend.by_id(field_id) if legend is not None else None
-        if spec is not None:
+        if spec is not None and spec.type is FieldType.DATE:
+            # As the lead holds it: a date field is typed text, and an unreadable one must
+            # show (and be reported) rather than be left empty.
+            state[_custom_key(spec)] = lead.custom_fields.get(field_id, "")
+        elif spec is not None:
             state[_custom_key(spec)] = value
         else:
             state[_extra_key(field_id)] = str(value)
@@ -205,12 +227,28 @@ def _current_legend(legends: list[Legend]) -> Legend | None:
     return next((lg for lg in legends if lg.name == name), None)
 
 
-def _form_values(legend: Legend | None) -> FormValues:
+def _dedupe_tags() -> None:
+    kept, dropped = dedupe_tags(state.get(TAGS_KEY, []))
+    state[TAGS_KEY] = kept
+    if dropped:
+        state[TAGS_DROPPED] = dropped
+
+
+def _form_values(legend: Legend | None) -> tuple[FormValues, list[FormProblem]]:
+    """What the form holds, and the questions about typed dates still to answer."""
     fields = {spec.name: str(state.get(_field_key(spec.name), "")) for spec in LEAD_FIELDS}
     custom: dict[str, Any] = {}
+    questions: list[FormProblem] = []
     if legend is not None:
         for spec in legend.fields:
-            custom[spec.id] = state.get(_custom_key(spec))
+            value = state.get(_custom_key(spec))
+            if spec.type is FieldType.DATE:
+                text = str(value or "")
+                answer: DateAnswer | None = state.get(_date_answer_key(spec, text))
+                value, question = resolve_typed_date(text, answer)
+                if question:
+                    questions.append(FormProblem(f"custom_field[{spec.id}]", question))
+            custom[spec.id] = value
     for field_id in state[EXTRA_CF]:
         custom.setdefault(field_id, state.get(_extra_key(field_id), ""))
     phones = tuple(
@@ -221,115 +259,169 @@ def _form_values(legend: Legend | None) -> FormValues:
         )
         for r in state[PHONE_ROWS]
     )
-    return FormValues(fields=fields, custom=custom, phones=phones, tags=tuple(state[TAGS_KEY]))
+    values = FormValues(fields=fields, custom=custom, phones=phones, tags=tuple(state[TAGS_KEY]))
+    return values, questions
 
 
-# ---------------------------------------------------------------------------- the page
+# ---------------------------------------------------------------------------- what is shown
 
-_init_state()
-if (load := state.pop(LOAD, None)) is not None:
-    fill_from_lead(load["lead"], keep_routing=True, message=load.get("note", ""))
 
-conn = ui.connection()
-journal = ui.get_journal()
-legends = journal.legends()
-legend_names = [lg.name for lg in legends]
-if state.get(LEGEND_KEY) not in [NO_LEGEND, *legend_names]:
-    # First visit, or the chosen legend was deleted: the one for this LeadStream, else the demo.
-    fitting = next((lg.name for lg in legends if lg.cm_id == conn.cm_id), None)
-    if fitting is None and ui.DEMO_LEGEND_NAME in legend_names:
-        fitting = ui.DEMO_LEGEND_NAME
-    state[LEGEND_KEY] = fitting or NO_LEGEND
-legend = _current_legend(legends)
+@dataclass(slots=True)
+class Shown:
+    """Everything the drawing functions need from one run: the lead, its problems by field, and
+    the last answer with the lead it was for."""
 
-values = _form_values(legend)
-built = lead_from_form(
-    values, legend=legend, default_user_id=conn.user_id, default_cm_id=conn.cm_id
-)
-checked = validate_lead(built.lead, legend=legend)
-blank = is_blank(values)
-tried = bool(state.get(TRIED))
+    conn: ui.Connection
+    legend: Legend | None
+    legend_names: list[str]
+    built: FormLead
+    checked: Checked
+    problems: list[Problem]
+    form_problems: list[FormProblem]
+    blank: bool
+    tried: bool
+    sent: SentLead | None = None
+    sent_lead: Lead | None = None
+    notes: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
 
-# Send here, before anything is drawn, so the answer and the field it names show at once.
-blocked = ""
-confirm_first = False
-if state.pop(SEND_REQUEST, False) or ui.confirmed_now("form"):
-    if checked.errors or built.problems or blank:
-        blocked = "Not sent: fix the problems listed above, then press Send again."
-    elif conn.problem:
-        blocked = f"Not sent: {conn.problem}"
-    elif conn.target.is_live and not conn.live_confirmed:
-        confirm_first = True
-    else:
-        with st.spinner(f"Sending to {target_label(conn)}…"):
-            _delivery, result = send_lead(conn, checked.lead, source="form")
-        state[RESULT] = result
-        state.pop(LOADED_NOTE, None)
-        if result.outcome == "delivered":
-            st.toast(f"Sent: {result.name}", icon=":material/check_circle:")
-sent: SentLead | None = state.get(RESULT)
+    @property
+    def errors(self) -> list[str]:
+        found = [p.message for p in self.problems if p.level == "error"]
+        found += [p.message for p in self.form_problems]
+        if self.blank:
+            found.append(BLANK)
+        return found
 
-# Problems by the form field they belong to; what no field claims goes to the summary.
-notes: dict[str, list[tuple[str, str]]] = {}
-for problem in checked.problems:
-    name = problem.field
-    inside = name.removeprefix("additional_phones[").removesuffix("]")
-    if inside != name and inside.isdigit() and int(inside) < len(built.phone_rows):
-        name = f"phone_row[{built.phone_rows[int(inside)]}]"  # shown on the row it came from
-    notes.setdefault(name, []).append((problem.level, problem.message))
-for form_problem in built.problems:
-    notes.setdefault(form_problem.field, []).append(("error", form_problem.message))
-if blank:
-    notes.setdefault("", []).append(
-        ("error", "The lead is empty: fill in at least a name, an email or a phone.")
+    @property
+    def warnings(self) -> list[str]:
+        return [p.message for p in self.problems if p.level != "error"]
+
+    def answer_applies(self, name: str) -> bool:
+        """Whether the last refusal still speaks of what the field holds now."""
+        if self.sent_lead is None:
+            return True
+        return field_value(self.sent_lead, name) == field_value(self.checked.lead, name)
+
+
+BLANK = "The lead is empty: fill in at least a name, an email or a phone."
+
+
+def _choose_legend(conn: ui.Connection, legends: list[Legend]) -> list[str]:
+    names = [lg.name for lg in legends]
+    if state.get(LEGEND_KEY) not in [NO_LEGEND, *names]:
+        # First visit, or the chosen legend was deleted: the one for this LeadStream (the demo
+        # legend first when several fit), else the demo.
+        fitting = [lg.name for lg in legends if lg.cm_id == conn.cm_id]
+        if ui.DEMO_LEGEND_NAME in fitting or (not fitting and ui.DEMO_LEGEND_NAME in names):
+            state[LEGEND_KEY] = ui.DEMO_LEGEND_NAME
+        else:
+            state[LEGEND_KEY] = fitting[0] if fitting else NO_LEGEND
+    return names
+
+
+def _read_form(conn: ui.Connection, legends: list[Legend], names: list[str]) -> Shown:
+    legend = _current_legend(legends)
+    values, questions = _form_values(legend)
+    built = lead_from_form(
+        values, legend=legend, default_user_id=conn.user_id, default_cm_id=conn.cm_id
     )
+    checked = validate_lead(built.lead, legend=legend)
+    shown = Shown(
+        conn=conn,
+        legend=legend,
+        legend_names=names,
+        built=built,
+        checked=checked,
+        problems=phone_problems_by_row(checked.problems, built.phone_rows),
+        form_problems=[*built.problems, *questions],
+        blank=is_blank(values),
+        tried=bool(state.get(TRIED)),
+    )
+    for problem in shown.problems:
+        shown.notes.setdefault(problem.field, []).append((problem.level, problem.message))
+    for form_problem in shown.form_problems:
+        shown.notes.setdefault(form_problem.field, []).append(("error", form_problem.message))
+    if shown.blank:
+        shown.notes.setdefault("", []).append(("error", BLANK))
+    return shown
 
 
-def _field_notes(name: str, *, has_value: bool) -> None:
-    """Notes under a field: always for what was typed, for empty fields once Send was tried."""
-    if name in notes and (has_value or tried):
-        note(notes[name])
-    if sent is not None and sent.field == name:
+def _send_if_asked(shown: Shown) -> tuple[str, bool]:
+    """Send now, before anything is drawn, so the answer and the field it names show at once.
+    Returns why it was not sent ("" when it was, or was not asked) and whether the live
+    target must be confirmed first."""
+    if not (state.pop(SEND_REQUEST, False) or ui.confirmed_now("form")):
+        return "", False
+    conn = shown.conn
+    if shown.checked.errors or shown.form_problems or shown.blank:
+        return "Not sent: fix the problems listed above, then press Send again.", False
+    if conn.problem:
+        return f"Not sent: {conn.problem}", False
+    if conn.target.is_live and not conn.live_confirmed:
+        return "", True
+    with st.spinner(f"Sending to {target_label(conn)}…"):
+        _delivery, result = send_lead(conn, shown.checked.lead, source="form")
+    state[RESULT] = result
+    state[SENT_LEAD] = shown.checked.lead
+    state.pop(LOADED_NOTE, None)
+    if result.outcome == "delivered":
+        st.toast(f"Sent: {result.name}", icon=":material/check_circle:")
+    return "", False
+
+
+def _field_notes(shown: Shown, name: str, *, has_value: bool) -> None:
+    """Notes under a field: always for what was typed, for empty fields once Send was tried;
+    PhoneBurner's refusal only while the field still holds what was refused."""
+    if name in shown.notes and (has_value or shown.tried):
+        note(shown.notes[name])
+    sent = shown.sent
+    if sent is None or sent.field != name:
+        return
+    if shown.answer_applies(name):
         st.error(
             f"PhoneBurner refused the lead because of this field: {sent.help}",
             icon=":material/arrow_upward:",
         )
+    else:
+        st.caption(f"Changed since PhoneBurner refused it ({sent.code}). Press Send to try again.")
 
 
-st.title("Post a lead")
-st.caption(
-    f"Fill in the lead and press **Send**. Leads go to **{md(target_label(conn))}**; change "
-    "that under Connection in the sidebar."
-)
-if conn.target.is_live:
-    st.warning(
-        "You are sending to **PhoneBurner live**: leads reach real people.",
-        icon=":material/public:",
+# ---------------------------------------------------------------------------- drawing
+
+
+def _top(conn: ui.Connection) -> None:
+    st.title("Post a lead")
+    st.caption(
+        f"Fill in the lead and press **Send**. Leads go to **{md(target_label(conn))}**; change "
+        "that under Connection in the sidebar."
     )
-
-top = st.columns([1, 1, 1, 3])
-top[0].button(
-    "Fill with example",
-    on_click=_fill_example,
-    icon=":material/auto_fix_high:",
-    help="The example lead from PhoneBurner's vendor document, for a quick demo.",
-)
-top[1].button(
-    "Clear form",
-    on_click=_clear_form,
-    icon=":material/backspace:",
-    help="Empty every field (you can undo it).",
-)
-if state.get(UNDO):
-    top[2].button(
-        "Undo", on_click=_undo_clear, icon=":material/undo:", help="Bring back what was there."
+    if conn.target.is_live:
+        st.warning(
+            "You are sending to **PhoneBurner live**: leads reach real people.",
+            icon=":material/public:",
+        )
+    top = st.columns([1, 1, 1, 3])
+    top[0].button(
+        "Fill with example",
+        on_click=_fill_example,
+        icon=":material/auto_fix_high:",
+        help="The example lead from PhoneBurner's vendor document, for a quick demo.",
     )
-if loaded := state.get(LOADED_NOTE):
-    st.info(loaded, icon=":material/content_paste:")
+    top[1].button(
+        "Clear form",
+        on_click=_clear_form,
+        icon=":material/backspace:",
+        help="Empty every field (you can undo it).",
+    )
+    if state.get(UNDO):
+        top[2].button(
+            "Undo", on_click=_undo_clear, icon=":material/undo:", help="Bring back what was there."
+        )
+    if loaded := state.get(LOADED_NOTE):
+        st.info(loaded, icon=":material/content_paste:")
 
-left, right = st.columns(2, gap="large")
 
-with left:
+def _contact_fields(shown: Shown) -> None:
     st.subheader("Contact and address")
     grid = None
     for position, spec in enumerate(STANDARD_FIELDS):
@@ -339,37 +431,78 @@ with left:
         with grid[position % 2]:
             key = _field_key(spec.name)
             st.text_input(spec.label, key=key, help=spec.help or None)
-            _field_notes(spec.name, has_value=bool(str(state[key]).strip()))
+            _field_notes(shown, spec.name, has_value=bool(str(state[key]).strip()))
 
+
+def _routing_fields(shown: Shown) -> None:
     st.subheader("Routing")
     routing = st.columns(2)
     for column, spec in zip(routing, LEAD_FIELDS[len(STANDARD_FIELDS) :], strict=True):
         with column:
-            default = getattr(conn, spec.name)
+            default = getattr(shown.conn, spec.name)
             st.text_input(
                 spec.label,
                 key=_field_key(spec.name),
                 placeholder=f"{default} (from Connection)" if default else "Set under Connection",
                 help=f"{spec.help} Leave empty to use the default from the sidebar.",
             )
-            _field_notes(spec.name, has_value=True)
+            _field_notes(shown, spec.name, has_value=True)
 
-with right:
+
+def _date_field(shown: Shown, spec: LegendField, helptext: str) -> None:
+    """A date typed as text; under it, the date that will be sent, or the question when the
+    text reads two ways. Nothing typed earlier is kept when the new text cannot be read."""
+    key = _custom_key(spec)
+    state.setdefault(key, "")
+    st.text_input(
+        spec.name,
+        key=key,
+        placeholder="MM/DD/YYYY, e.g. 12/24/2026",
+        help=helptext + " Type it as you like: 1/5/2025, 2025-01-05, Jan 5 2025, 24.12.2026.",
+    )
+    text = str(state.get(key) or "")
+    reading = read_date(text)
+    if reading.day is not None and reading.other is not None:
+        answer_key = _date_answer_key(spec, text)
+        choices: dict[str, str] = {
+            "as_read": f"{long_date(reading.day)} (month first)",
+            "other": f"{long_date(reading.other)} (day first)",
+        }
+        st.radio(
+            f"Which date is “{text.strip()}”?",
+            list(choices),
+            format_func=choices.__getitem__,
+            index=None,
+            key=answer_key,
+            horizontal=True,
+        )
+        answer = state.get(answer_key)
+        if answer is not None:
+            chosen = reading.day if answer == "as_read" else reading.other
+            st.caption(f"Will be sent as **{wire(chosen)}** ({long_date(chosen)}).")
+    elif reading.day is not None:
+        st.caption(f"Will be sent as **{wire(reading.day)}** ({long_date(reading.day)}).")
+    _field_notes(shown, f"custom_field[{spec.id}]", has_value=bool(text.strip()))
+
+
+def _custom_fields(shown: Shown) -> None:
     st.subheader("Custom fields")
     st.selectbox(
         "Legend",
-        [NO_LEGEND, *legend_names],
+        [NO_LEGEND, *shown.legend_names],
         key=LEGEND_KEY,
         help="The custom fields of your LeadStream. Paste and save legends on the "
         "Custom-field legend page.",
     )
+    legend = shown.legend
     if legend is None:
         st.caption("No legend chosen: this lead carries no custom fields.")
     else:
-        if legend.cm_id and legend.cm_id != built.lead.cm_id:
+        cm_id = shown.built.lead.cm_id
+        if legend.cm_id and legend.cm_id != cm_id:
             st.warning(
                 f"This legend is for LeadStream {legend.cm_id}, but the lead goes to "
-                f"{built.lead.cm_id or '(no cm_id)'}. Field IDs differ between LeadStreams.",
+                f"{cm_id or '(no cm_id)'}. Field IDs differ between LeadStreams.",
                 icon=":material/warning:",
             )
         if not legend.fields:
@@ -378,23 +511,15 @@ with right:
             key = _custom_key(spec)
             helptext = f"Sent as custom_field[{spec.id}] ({spec.type.label.lower()})."
             if spec.type is FieldType.DATE:
-                state.setdefault(key, None)
-                st.date_input(
-                    spec.name,
-                    value=None,
-                    key=key,
-                    format="MM/DD/YYYY",
-                    min_value=date(1900, 1, 1),
-                    max_value=date(2100, 12, 31),
-                    help=helptext,
-                )
-            elif spec.type is FieldType.CHECKBOX:
+                _date_field(shown, spec, helptext)
+                continue
+            if spec.type is FieldType.CHECKBOX:
                 state.setdefault(key, False)
                 st.checkbox(spec.name, key=key, help=helptext + " Unticked leaves it out.")
             else:
                 state.setdefault(key, "")
                 st.text_input(spec.name, key=key, help=helptext)
-            _field_notes(f"custom_field[{spec.id}]", has_value=bool(state.get(key)))
+            _field_notes(shown, f"custom_field[{spec.id}]", has_value=bool(state.get(key)))
     st.page_link("pages/legend.py", label="Edit legends", icon=":material/edit_note:")
     if state[EXTRA_CF]:
         st.markdown("**Other custom fields** (not in the chosen legend)")
@@ -407,67 +532,76 @@ with right:
                 on_click=_remove_extra,
                 args=(field_id,),
             )
-            _field_notes(f"custom_field[{field_id}]", has_value=True)
+            _field_notes(shown, f"custom_field[{field_id}]", has_value=True)
 
+
+def _tags(shown: Shown) -> None:
     st.subheader("Tags")
     st.multiselect(
         "Tags",
         sorted(set(state[TAGS_KEY]), key=str.casefold),
         key=TAGS_KEY,
         accept_new_options=True,
+        on_change=_dedupe_tags,
         placeholder="Type a tag and press Enter",
-        help="Tags are added to the contact in PhoneBurner.",
+        help="Tags are added to the contact in PhoneBurner. Tags that differ only in capitals "
+        "are one tag.",
     )
-    _field_notes("tags", has_value=True)
+    if dropped := state.pop(TAGS_DROPPED, None):
+        listed = ", ".join(f"“{tag}”" for tag in dropped)
+        st.caption(f"Already a tag (capitals aside), not added twice: {md(listed)}.")
+    # The box scrolls sideways once it is full; the list says every tag that goes.
+    if len(shown.built.lead.tags) > 2:
+        st.caption("Sent: " + md(" · ".join(shown.built.lead.tags)))
+    _field_notes(shown, "tags", has_value=True)
 
-st.subheader("Additional phones")
-if not state[PHONE_ROWS]:
-    st.caption("None yet. The main phone number goes in Phone above.")
-else:
-    header = st.columns(PHONE_COLUMNS)
-    for column, title in zip(header, ("Number", "Type", "Label", "", ""), strict=True):
-        column.caption(title)
-for position, row_id in enumerate(state[PHONE_ROWS]):
-    cells = st.columns(PHONE_COLUMNS, vertical_alignment="center")
-    cells[0].text_input(
-        f"Additional phone {position + 1} number",
-        key=_phone_key(row_id, "number"),
-        label_visibility="collapsed",
-        placeholder="(702) 530-6954",
-    )
-    cells[1].selectbox(
-        f"Additional phone {position + 1} type",
-        [int(t) for t in PhoneType],
-        format_func=lambda v: PhoneType(v).label,
-        key=_phone_key(row_id, "type"),
-        label_visibility="collapsed",
-    )
-    cells[2].text_input(
-        f"Additional phone {position + 1} label",
-        key=_phone_key(row_id, "label"),
-        label_visibility="collapsed",
-        placeholder="e.g. Work",
-    )
-    cells[3].button(
-        "Remove",
-        key=f"form.ph.{row_id}.remove",
-        on_click=_remove_phone,
-        args=(row_id,),
-        help=f"Remove additional phone {position + 1}",
-    )
-    _field_notes(f"phone_row[{position}]", has_value=True)
-st.button("Add a phone", on_click=_add_phone, icon=":material/add_call:")
 
-st.divider()
+def _phones(shown: Shown) -> None:
+    st.subheader("Additional phones")
+    if not state[PHONE_ROWS]:
+        st.caption("None yet. The main phone number goes in Phone above.")
+    else:
+        header = st.columns(PHONE_COLUMNS)
+        for column, title in zip(header, ("Number", "Type", "Label", "", ""), strict=True):
+            column.caption(title)
+    for position, row_id in enumerate(state[PHONE_ROWS]):
+        cells = st.columns(PHONE_COLUMNS, vertical_alignment="center")
+        cells[0].text_input(
+            f"Additional phone {position + 1} number",
+            key=_phone_key(row_id, "number"),
+            label_visibility="collapsed",
+            placeholder="(702) 530-6954",
+        )
+        cells[1].selectbox(
+            f"Additional phone {position + 1} type",
+            [int(t) for t in PhoneType],
+            format_func=lambda v: PhoneType(v).label,
+            key=_phone_key(row_id, "type"),
+            label_visibility="collapsed",
+        )
+        cells[2].text_input(
+            f"Additional phone {position + 1} label",
+            key=_phone_key(row_id, "label"),
+            label_visibility="collapsed",
+            placeholder="e.g. Work",
+        )
+        cells[3].button(
+            "Remove",
+            key=f"form.ph.{row_id}.remove",
+            on_click=_remove_phone,
+            args=(row_id,),
+            help=f"Remove additional phone {position + 1}",
+        )
+        _field_notes(shown, f"phone_row[{position}]", has_value=True)
+    st.button("Add a phone", on_click=_add_phone, icon=":material/add_call:")
 
-# Problems no field showed (or none could): listed above the Send button.
-errors = [p.message for p in checked.errors] + [p.message for p in built.problems]
-if blank:
-    errors.append("The lead is empty: fill in at least a name, an email or a phone.")
-warnings = [p.message for p in checked.warnings]
-if blank and not tried:
-    st.caption("Fill in the lead, then press Send.")
-else:
+
+def _summary(shown: Shown) -> None:
+    """Problems no field showed (or none could), listed above the Send button."""
+    errors, warnings = shown.errors, shown.warnings
+    if shown.blank and not shown.tried:
+        st.caption("Fill in the lead, then press Send.")
+        return
     if errors:
         st.error(
             "**Fix before sending:**\n" + "\n".join(f"- {md(message)}" for message in errors),
@@ -481,35 +615,41 @@ else:
     if not errors and not warnings:
         st.caption("✔ Ready to send.")
 
-actions = st.columns([1, 1, 4], vertical_alignment="center")
-actions[0].button(
-    "Send", type="primary", icon=":material/send:", on_click=_request_send, key="form.send"
-)
-actions[1].toggle(
-    "Preview",
-    key=PREVIEW_KEY,
-    help="Show the exact request: the web address, what the server receives, a curl command.",
-)
 
-if blocked:
-    st.error(blocked, icon=":material/front_hand:")
-if confirm_first:
-    ui.confirm_live(conn, action="form")  # its "Yes" sends on the next run
+def _actions(shown: Shown, blocked: str, confirm_first: bool) -> None:
+    actions = st.columns([1, 1, 4], vertical_alignment="center")
+    actions[0].button(
+        "Send", type="primary", icon=":material/send:", on_click=_request_send, key="form.send"
+    )
+    actions[1].toggle(
+        "Preview",
+        key=PREVIEW_KEY,
+        help="Show the exact request: the web address, what the server receives, a curl command.",
+    )
+    if blocked:
+        st.error(blocked, icon=":material/front_hand:")
+    if confirm_first:
+        ui.confirm_live(shown.conn, action="form")  # its "Yes" sends on the next run
+    if shown.sent is not None:
+        if shown.sent_lead is not None and shown.sent_lead != shown.checked.lead:
+            st.caption(
+                "The answer below is for the lead as it was sent; the form has changed since."
+            )
+        show_sent(shown.sent)
 
-if sent is not None:
-    show_sent(sent)
 
-if state[PREVIEW_KEY]:
+def _preview(shown: Shown) -> None:
+    conn, lead = shown.conn, shown.checked.lead
     st.subheader("Preview of the request")
-    pairs = lead_to_pairs(checked.lead, key=conn.key)
-    url = mask_url(build_url(checked.lead, key=conn.key, base_url=conn.target.url))
+    pairs = lead_to_pairs(lead, key=conn.key)
+    url = mask_url(build_url(lead, key=conn.key, base_url=conn.target.url))
     st.caption("The web address (the vendor key is hidden):")
     st.code(url, language=None, wrap_lines=True)
     if (too_long := check_length(pairs, base_url=conn.target.url)) is not None:
         st.warning(too_long.message, icon=":material/straighten:")
     st.caption("What the server will receive:")
     table = pd.DataFrame(
-        [row._asdict() for row in received_rows(pairs, legend=legend)],
+        [row._asdict() for row in received_rows(pairs, legend=shown.legend)],
         columns=["parameter", "value", "meaning"],
     )
     st.dataframe(
@@ -525,3 +665,34 @@ if state[PREVIEW_KEY]:
     )
     st.caption("The same request as a curl command, to copy (put the real key in place of ****):")
     st.code(curl_command(url), language="bash", wrap_lines=True)
+
+
+def main() -> None:
+    _init_state()
+    if (load := state.pop(LOAD, None)) is not None:
+        fill_from_lead(load["lead"], keep_routing=True, message=load.get("note", ""))
+    conn = ui.connection()
+    legends = ui.get_journal().legends()
+    names = _choose_legend(conn, legends)
+    shown = _read_form(conn, legends, names)
+    blocked, confirm_first = _send_if_asked(shown)
+    shown.sent = state.get(RESULT)
+    shown.sent_lead = state.get(SENT_LEAD)
+
+    _top(conn)
+    left, right = st.columns(2, gap="large")
+    with left:
+        _contact_fields(shown)
+        _routing_fields(shown)
+    with right:
+        _custom_fields(shown)
+        _tags(shown)
+    _phones(shown)
+    st.divider()
+    _summary(shown)
+    _actions(shown, blocked, confirm_first)
+    if state[PREVIEW_KEY]:
+        _preview(shown)
+
+
+main()

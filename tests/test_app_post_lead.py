@@ -148,3 +148,98 @@ def test_typed_values_survive_a_visit_to_another_page(app: AppTest) -> None:
     app.switch_page("pages/history.py").run()
     app.switch_page("pages/post_lead.py").run()
     assert app.text_input(key=FIELD.format("city")).value == "Buffalo"
+
+
+# --- Typed dates, stale refusals, phone rows, tags (issue 10) -----------------------------------
+
+DATE_KEY = "keep.form.cf.195481.datetext"
+
+
+def _ready(app: AppTest, email: str) -> None:
+    app.text_input(key=FIELD.format("email")).input(email).run()
+
+
+def captions(app: AppTest) -> list[str]:
+    return [c.value for c in app.caption]
+
+
+@pytest.mark.parametrize("typed", ["2025-01-05", "Jan 5 2025", "01/05/2025", "20250105"])
+def test_a_typed_date_shows_what_will_be_sent_and_is_sent(app: AppTest, typed: str) -> None:
+    _ready(app, "date@example.com")
+    app.text_input(key=DATE_KEY).input(typed).run()
+    assert "Will be sent as **01/05/2025** (January 5, 2025)." in captions(app)
+    button(app, "Send").click().run()
+
+    (stored,) = get_sandbox().leads()
+    assert stored.params["custom_field"] == {"195481": "01/05/2025"}
+
+
+def test_an_ambiguous_date_asks_and_sends_the_answer(app: AppTest) -> None:
+    _ready(app, "ask@example.com")
+    app.text_input(key=DATE_KEY).input("1/5/2025").run()
+    (question,) = [r for r in app.radio if r.label == "Which date is “1/5/2025”?"]
+    assert question.value is None
+    assert question.options == ["January 5, 2025 (month first)", "May 1, 2025 (day first)"]
+
+    button(app, "Send").click().run()
+    assert get_sandbox().leads() == []
+    assert any("can be January 5, 2025 or May 1, 2025" in e for e in errors(app))
+
+    question = next(r for r in app.radio if r.label == "Which date is “1/5/2025”?")
+    question.set_value("other").run()
+    assert "Will be sent as **05/01/2025** (May 1, 2025)." in captions(app)
+    button(app, "Send").click().run()
+    (stored,) = get_sandbox().leads()
+    assert stored.params["custom_field"] == {"195481": "05/01/2025"}
+
+
+def test_an_unreadable_date_is_said_and_never_replaced_by_the_old_one(app: AppTest) -> None:
+    _fill_example(app)  # Follow Up Date 12/24/2017
+    assert app.text_input(key=DATE_KEY).value == "12/24/2017"
+    app.text_input(key=DATE_KEY).input("next tuesday").run()
+    button(app, "Send").click().run()
+
+    assert app.text_input(key=DATE_KEY).value == "next tuesday"
+    assert any("'next tuesday' is not a date" in e for e in errors(app))
+    assert get_sandbox().leads() == []
+    assert not any("12/24/2017" in c for c in captions(app))
+
+
+def test_a_refusal_is_not_shown_as_current_once_the_field_is_changed(app: AppTest) -> None:
+    _fill_example(app)
+    button(app, "Send").click().run()
+    button(app, "Send").click().run()  # DUPLICATE EMAIL
+    assert any("because of this field" in e for e in errors(app))
+
+    app.text_input(key=FIELD.format("email")).input("jeff.new@example.com").run()
+    assert not any("because of this field" in e for e in errors(app))
+    assert any("Changed since PhoneBurner refused it (DUPLICATE EMAIL)" in c for c in captions(app))
+    assert any("the form has changed since" in c for c in captions(app))
+
+
+def test_phone_problems_name_the_row_they_are_on(app: AppTest) -> None:
+    _ready(app, "rows@example.com")
+    for _ in range(6):
+        button(app, "Add a phone").click().run()
+    rows = app.session_state["form.phone_rows"]
+    for row_id, number in zip(rows[:4], ["7025306954"] * 4, strict=True):
+        app.text_input(key=f"keep.form.ph.{row_id}.number").input(number).run()
+    app.text_input(key=f"keep.form.ph.{rows[4]}.label").input("Cell").run()  # row 5: no number
+    app.text_input(key=f"keep.form.ph.{rows[5]}.number").input("555-12").run()  # row 6
+    button(app, "Send").click().run()
+
+    shown = "\n".join(errors(app))
+    assert "Additional phone 5 has a label but no number" in shown
+    assert "Additional phone 6" in shown
+    assert shown.count("Additional phone 5") == 1
+
+
+def test_tags_differing_only_in_capitals_are_one_tag(app: AppTest) -> None:
+    _ready(app, "tags@example.com")
+    box = app.multiselect(key=FIELD.format("tags"))
+    box.set_value(["Hot Lead", "hot lead", "VIP"]).run()
+    assert app.multiselect(key=FIELD.format("tags")).value == ["Hot Lead", "VIP"]
+    assert any("not added twice: “hot lead”" in c for c in captions(app))
+    button(app, "Send").click().run()
+    (stored,) = get_sandbox().leads()
+    assert stored.params["tags"] == ["Hot Lead", "VIP"]

@@ -14,7 +14,7 @@ JAN5, MAY1 = date(2025, 1, 5), date(2025, 5, 1)
 # typed, as read, the other reading (None: only one)
 TYPED = [
     ("1/5/2025", JAN5, MAY1),
-    ("01/05/2025", JAN5, MAY1),
+    ("01/05/2025", JAN5, None),  # the field's own MM/DD/YYYY, written in full
     ("1-5-2025", JAN5, MAY1),
     ("1/5/25", JAN5, MAY1),
     ("2025-01-05", JAN5, None),
@@ -26,7 +26,7 @@ TYPED = [
     ("24.12.2026", date(2026, 12, 24), None),
     ("24/12/2026", date(2026, 12, 24), None),  # only one way it can be
     ("12/24/2026", date(2026, 12, 24), None),
-    ("01052025", JAN5, MAY1),  # MMDDYYYY, as date pickers take it
+    ("01052025", JAN5, None),  # MMDDYYYY, as date pickers take it
     ("12242017", date(2017, 12, 24), None),
     ("20250105", JAN5, None),  # YYYYMMDD
     ("5/5/2025", date(2025, 5, 5), None),  # both ways the same day

@@ -16,14 +16,19 @@ from leadstream.prepare.form import (
     Match,
     PhoneRow,
     compare_fields,
+    dedupe_tags,
+    field_value,
     form_from_lead,
     is_blank,
     lead_from_form,
+    phone_problems_by_row,
     pick_legend,
     received_rows,
+    resolve_typed_date,
     sample_lead,
 )
 from leadstream.prepare.legend import FieldType, Legend, LegendField
+from leadstream.prepare.validate import Problem
 from leadstream.protocol.lead import Lead, Phone, PhoneType
 from leadstream.protocol.query import lead_to_pairs, split_pairs
 
@@ -259,3 +264,55 @@ def test_pick_legend(
     lead: Lead, legends: list[Legend], default_cm_id: str, name: str | None
 ) -> None:
     assert pick_legend(lead, legends, default_cm_id=default_cm_id) == name
+
+
+# --- Typed dates, phone rows, tags, answers (issue 10) ------------------------------------------
+
+
+RESOLVED = [
+    ("", None, (None, "")),
+    ("2025-01-05", None, (date(2025, 1, 5), "")),
+    ("1/5/2025", "as_read", (date(2025, 1, 5), "")),
+    ("1/5/2025", "other", (date(2025, 5, 1), "")),
+    ("next tuesday", None, ("next tuesday", "")),  # kept as typed: lead_from_form reports it
+]
+
+
+@pytest.mark.parametrize(("text", "answer", "expected"), RESOLVED)
+def test_resolve_typed_date(text: str, answer: Any, expected: tuple[object, str]) -> None:
+    assert resolve_typed_date(text, answer) == expected
+
+
+def test_an_unanswered_ambiguous_date_is_not_sent_and_says_why() -> None:
+    value, problem = resolve_typed_date(" 1/5/2025 ", None)
+    assert value is None
+    assert problem == (
+        "“1/5/2025” can be January 5, 2025 or May 1, 2025: choose which under the field."
+    )
+
+
+def test_phone_problems_are_named_by_their_form_row() -> None:
+    problems = [
+        Problem("additional_phones[0]", "Additional phone 1: '12' is not a valid phone number."),
+        Problem("email", "No email.", "warning"),
+    ]
+    renamed = phone_problems_by_row(problems, [5])
+    assert renamed[0] == Problem(
+        "phone_row[5]", "Additional phone 6: '12' is not a valid phone number."
+    )
+    assert renamed[1] == problems[1]
+
+
+def test_dedupe_tags_keeps_the_first_spelling() -> None:
+    assert dedupe_tags(["Hot Lead", "hot  lead", " VIP ", "", "vip"]) == (
+        ["Hot Lead", "VIP"],
+        ["hot lead", "vip"],
+    )
+
+
+def test_field_value() -> None:
+    lead = EXAMPLE_LEAD
+    assert field_value(lead, "email") == "jeff.sample@example.com"
+    assert field_value(lead, "custom_field[195481]") == "12/24/2017"
+    assert field_value(lead, "custom_field[1]") == ""
+    assert field_value(lead, "tags") == "Hot Lead,Lead Type"

@@ -4,7 +4,8 @@
 `2017-12-24`, `Dec 24 2017`, `24.12.2017`, `20171224`, `12242017`, an Excel serial number, a
 `date`. Slashed dates are month first, dotted ones day first, as where each is written.
 `read_date` reads what one person typed into the form and also says when a date reads two ways
-(`1/5/2025`: January 5 or May 1) so that the page can ask, and takes `24/12/2026` as the only
+(`1/5/2025`: January 5 or May 1; not `01/05/2025`, the field's own MM/DD/YYYY) so that the page
+can ask, and takes `24/12/2026` as the only
 date it can be. Both raise or report `DateError`, a ValueError whose message names the value
 and how to write it.
 """
@@ -75,11 +76,18 @@ def read_date(text: str) -> DateReading:
         except DateError:
             return DateReading(text=text, problem=str(first))
         return DateReading(text=text, day=day)
+    if _FIELD_FORMAT.fullmatch(cleaned):
+        return DateReading(text=text, day=day)
     try:
         other: date | None = _to_date(cleaned, swap=True)
     except DateError:
         other = None
     return DateReading(text=text, day=day, other=other if other != day else None)
+
+
+# The form's own format, written out in full (`01/05/2025`, or `01052025` as date pickers take
+# it): whoever types it so follows the field's MM/DD/YYYY and is not asked.
+_FIELD_FORMAT = re.compile(r"\d{2}/\d{2}/\d{4}|\d{8}")
 
 
 _NUMBER = (int, float)

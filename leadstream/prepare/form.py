@@ -12,8 +12,9 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
+from leadstream.prepare.dates import long_date, read_date
 from leadstream.prepare.legend import (
     FieldType,
     Legend,
@@ -21,6 +22,7 @@ from leadstream.prepare.legend import (
     format_custom_fields,
     format_value,
 )
+from leadstream.prepare.validate import Problem
 from leadstream.protocol.lead import LEAD_FIELDS, STANDARD_FIELDS, Lead, Phone, PhoneType
 from leadstream.protocol.query import QueryPairs, decode_query, encode_pairs, mask_secret
 
@@ -35,11 +37,15 @@ __all__ = [
     "PhoneRow",
     "ReceivedRow",
     "compare_fields",
+    "dedupe_tags",
+    "field_value",
     "form_from_lead",
     "is_blank",
     "lead_from_form",
+    "phone_problems_by_row",
     "pick_legend",
     "received_rows",
+    "resolve_typed_date",
     "sample_lead",
 ]
 
@@ -184,6 +190,81 @@ def lead_from_form(
 
     lead = Lead(**scalars, custom_fields=custom, additional_phones=phones, tags=tags)
     return FormLead(lead, problems, phone_rows)
+
+
+DateAnswer = Literal["as_read", "other"]
+
+
+def resolve_typed_date(text: str, answer: DateAnswer | None) -> tuple[CustomValue, str]:
+    """The value a date field sends, from what was typed and the answer to “which date is it?”,
+    and the problem that stops the send ("" when none).
+
+    A date that reads one way is that date; one that reads two ways (`1/5/2025`) is sent only
+    once the person said which (`answer`); a text that is no date is kept as typed, so that
+    `lead_from_form` reports it, never replaced by an earlier value.
+    """
+    reading = read_date(text)
+    if reading.empty:
+        return None, ""
+    if reading.day is None:
+        return text, ""
+    if reading.other is None:
+        return reading.day, ""
+    if answer is None:
+        return None, (
+            f"“{text.strip()}” can be {long_date(reading.day)} or {long_date(reading.other)}: "
+            "choose which under the field."
+        )
+    return (reading.day if answer == "as_read" else reading.other), ""
+
+
+def phone_problems_by_row(problems: Sequence[Problem], phone_rows: Sequence[int]) -> list[Problem]:
+    """`problems` with each additional phone named by its row in the form: the lead's phone `i`
+    is row `phone_rows[i]`, since rows without a number are not sent and would shift the
+    count (`additional_phones[4]` from row 6 is “Additional phone 6”, field `phone_row[5]`)."""
+    renamed: list[Problem] = []
+    for problem in problems:
+        inside = problem.field.removeprefix("additional_phones[").removesuffix("]")
+        if inside == problem.field or not inside.isdigit() or int(inside) >= len(phone_rows):
+            renamed.append(problem)
+            continue
+        row = phone_rows[int(inside)]
+        message = problem.message.replace(
+            f"Additional phone {int(inside) + 1}", f"Additional phone {row + 1}"
+        )
+        renamed.append(Problem(field=f"phone_row[{row}]", message=message, level=problem.level))
+    return renamed
+
+
+def dedupe_tags(tags: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Tags with repeats dropped, ignoring case and spacing (the first spelling stays), and the
+    repeats that were dropped: PhoneBurner would keep only one of `Hot Lead` and `hot lead`."""
+    kept: list[str] = []
+    dropped: list[str] = []
+    seen: set[str] = set()
+    for tag in tags:
+        cleaned = " ".join(str(tag).split())
+        if not cleaned:
+            continue
+        if cleaned.casefold() in seen:
+            dropped.append(cleaned)
+            continue
+        seen.add(cleaned.casefold())
+        kept.append(cleaned)
+    return kept, dropped
+
+
+def field_value(lead: Lead, name: str) -> str:
+    """The value `lead` sends for a form field name (`email`, `custom_field[195481]`), to tell
+    whether an answer about that field still applies."""
+    if name.startswith("custom_field[") and name.endswith("]"):
+        return lead.custom_fields.get(name[len("custom_field[") : -1], "")
+    if name == "tags":
+        return ",".join(lead.tags)
+    if name.startswith(("phone_row[", "additional_phones")):
+        return "|".join(p.number for p in lead.additional_phones)
+    value = getattr(lead, name, "")
+    return value if isinstance(value, str) else str(value)
 
 
 def _typed_custom(spec_type: FieldType, text: str) -> CustomValue:
