@@ -112,7 +112,7 @@ st.caption(
     f"{view.plural(total, 'lead')}: " + ", ".join(f"{n:,} {outcome}" for outcome, n in ordered)
 )
 st.download_button(
-    f"Download as CSV ({view.plural(total, 'lead')})",
+    f"Download {view.plural(total, 'lead')} (CSV)",
     data=lambda: reports.history_csv_bytes(journal, wanted),
     file_name=f"leadstream-history-{datetime.now():%Y%m%d-%H%M}.csv",
     mime="text/csv",
