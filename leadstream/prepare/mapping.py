@@ -41,11 +41,13 @@ __all__ = [
     "PHONE_PREFIX",
     "TAGS",
     "ColumnMapping",
+    "ColumnMismatch",
     "MappingError",
     "PreparedRow",
     "RowStatus",
     "auto_match",
     "find_duplicates",
+    "mismatched_columns",
     "normalize_target",
     "prepare_rows",
     "split_tags",
@@ -700,3 +702,82 @@ def find_duplicates(rows: Iterable[PreparedRow]) -> dict[int, int]:
         else:
             first[key] = row.index
     return duplicates
+
+
+# --- Guard rails ---------------------------------------------------------------------------------
+
+# A column whose values fail its field's check this often is matched to the wrong field (a
+# column of phone numbers matched to State), not a column with a few typos.
+MISMATCH_SHARE = 0.8
+# Below this many values a share says little; every value failing still counts.
+_MISMATCH_MIN_VALUES = 5
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ColumnMismatch:
+    """A column whose values mostly fail the check of the field it is matched to."""
+
+    column: str
+    target: str
+    failing: int  # values with a problem
+    filled: int  # values not empty
+    suggestion: str | None = None  # the field its header names, when another one
+
+    def message(self, legend: Legend | None = None) -> str:
+        field_label = target_label(self.target, legend)
+        text = (
+            f"Column “{_shown(self.column)}” is matched to {field_label}, but "
+            f"{self.failing:,} of its {self.filled:,} values are not a valid {field_label}."
+        )
+        if self.suggestion is not None:
+            text += f" Its name suggests {target_label(self.suggestion, legend)}."
+        return text + " Choose the right field for it above (or ignore it), or tick “Send anyway”."
+
+
+def mismatched_columns(
+    rows: Sequence[PreparedRow], mapping: ColumnMapping, *, share: float = MISMATCH_SHARE
+) -> list[ColumnMismatch]:
+    """The mapped columns whose non-empty values fail their field's check in at least `share`
+    of the rows (and in every row when fewer than 5 have a value), in the file's order.
+
+    A problem belongs to a column when it is about that column's field (for a field one column
+    fills) or names the column (extra phones and tags, which several columns fill).
+    """
+    mapped = {h: t for h, t in mapping.mapped.items() if t not in (None, FULL_NAME)}
+    if not mapped or not rows:
+        return []
+    by_field = {t: h for h, t in mapped.items() if not _repeatable(t)}
+    filled = dict.fromkeys(mapped, 0)
+    failing = dict.fromkeys(mapped, 0)
+    for row in rows:
+        for header in mapped:
+            if row.source.get(header, "").strip():
+                filled[header] += 1
+        counted: set[str] = set()
+        for problem in row.problems:
+            owner = by_field.get(problem.field)
+            if owner is None:
+                owner = next(
+                    (h for h in mapped if f"column “{_shown(h)}”" in problem.message), None
+                )
+            if owner is not None and owner not in counted and row.source.get(owner, "").strip():
+                counted.add(owner)
+                failing[owner] += 1
+    found: list[ColumnMismatch] = []
+    for header, target in mapped.items():
+        total, bad = filled[header], failing[header]
+        if not total or not bad:
+            continue
+        if (total < _MISMATCH_MIN_VALUES and bad < total) or bad < share * total:
+            continue
+        named = match_headers([header])[0].target
+        found.append(
+            ColumnMismatch(
+                column=header,
+                target=target,
+                failing=bad,
+                filled=total,
+                suggestion=named if named not in (None, target) else None,
+            )
+        )
+    return found
