@@ -42,12 +42,11 @@ def _ms(action: Callable[[], object], repeat: int = 5) -> float:
     return best * 1000
 
 
-def _open(browser: Any, url: str, run_id: int, rows: int) -> tuple[float, Any]:
+def _open(browser: Any, url: str, run_id: int) -> tuple[float, Any]:
     page = browser.new_page(viewport={"width": 1440, "height": 1000})
     page.set_default_timeout(60_000)
     started = time.perf_counter()
     page.goto(f"{url}/runs?run={run_id}")
-    page.get_by_text(f"Rows 1–100 of {rows:,}.", exact=False).wait_for()
     page.get_by_test_id("stDataFrame").first.wait_for()
     wait_idle(page)
     return time.perf_counter() - started, page
@@ -90,14 +89,14 @@ def main() -> int:
 
         with running_app(home) as url, sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-            cold, page = _open(browser, url, run_id, args.rows)
+            cold, page = _open(browser, url, run_id)
             page.close()
             warm = []
             for _ in range(args.repeat):
-                seconds, page = _open(browser, url, run_id, args.rows)
+                seconds, page = _open(browser, url, run_id)
                 warm.append(seconds)
                 page.close()
-            _seconds, page = _open(browser, url, run_id, args.rows)
+            _seconds, page = _open(browser, url, run_id)
             started = time.perf_counter()
             with page.expect_download(timeout=60_000) as info:
                 page.get_by_role("button", name="Download the results (CSV)").click()
