@@ -222,7 +222,7 @@ def test_unfinished_run_exits_1_and_resumes(
     assert "Run 1 paused" in out
     assert "2 not sent" in out
     assert "CANCELLED USER" in err
-    assert f"--url {fresh_sandbox.url} --resume 1" in err
+    assert "To carry on: python -m leadstream send --resume 1" in err
     assert fresh_sandbox.stats()["requests"] == 1
     assert main(["runs"]) == 0
     assert "paused" in capsys.readouterr().out
@@ -365,3 +365,164 @@ def test_without_a_legend_custom_field_columns_are_named_as_not_sent(
     out, err = capsys.readouterr()
     assert "custom_field" not in out
     assert "not sent (no matching field): Follow Up Date, Do Not Call, Favourite Colour." in err
+
+
+# --- runs and run: any run, started here or in the app --------------------------------------
+
+
+def app_run(
+    home: Path, count: int, *, settings: str | None = None, user_id: str = "377310706"
+) -> int:
+    """A run as the app's bulk page makes it: sandbox target, RunSettings (or an older shape)."""
+    from leadstream.deliver.engine import engine_for
+    from leadstream.deliver.run_settings import RunSettings
+    from leadstream.deliver.target import Target
+    from leadstream.prepare.mapping import PreparedRow
+    from leadstream.protocol.lead import Lead
+
+    rows = [
+        PreparedRow(
+            index=n,
+            line=n + 2,
+            lead=Lead(email=f"app{n}@example.com", user_id=user_id, cm_id="576846"),
+            problems=(),
+            source={"Email": f"app{n}@example.com"},
+        )
+        for n in range(count)
+    ]
+    with Journal(home / "journal.sqlite3") as journal:
+        run_id, _ = engine_for(journal).create_run(
+            RunSettings(target=Target.sandbox("http://127.0.0.1:1/gone"), concurrency=2),
+            source_name="app.csv",
+            prepared_rows=rows,
+            origin="bulk",
+        )
+        if settings is not None:
+            with journal._tx() as db:
+                db.execute("UPDATE runs SET settings = ? WHERE id = ?", (settings, run_id))
+    return run_id
+
+
+# The bulk page's settings before they had one form: the mapping as an object, rate 0 = none.
+OLD_PAGE_SETTINGS = (
+    '{"origin": "bulk upload page", "concurrency": 3, "rate": 0.0, "canary": true,'
+    ' "pause_after_failures": 5, "legend": "Demo LeadStream",'
+    ' "mapping": {"columns": {"Email": "email"}, "constants": {"cm_id": "576846"}}}'
+)
+
+
+@pytest.mark.parametrize("settings", [None, OLD_PAGE_SETTINGS], ids=["current", "old-page"])
+def test_send_resume_alone_finishes_an_app_run(
+    home: Path, capsys: pytest.CaptureFixture[str], settings: str | None
+) -> None:
+    run_id = app_run(home, 5, settings=settings)
+    assert main(["run", "show", str(run_id)]) == 0
+    out, err = capsys.readouterr()
+    assert f"Run {run_id} paused: 5 rows" in out
+    assert "Built-in sandbox" in out
+    assert "app.csv, from bulk" in out
+    assert f"send --resume {run_id}" in err
+    assert main(["send", "--resume", str(run_id)]) == 0
+    out, err = capsys.readouterr()
+    assert f"Run {run_id} finished: 5 rows: 5 delivered" in out
+    assert "sandbox's demo key" in err
+
+
+def test_runs_lists_unfinished_runs_or_all(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    first = app_run(home, 2)
+    second = app_run(home, 3)
+    assert main(["send", "--resume", str(first)]) == 0
+    capsys.readouterr()
+    assert main(["runs"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [int(line.split()[0]) for line in lines] == [second]
+    assert "paused" in lines[0]
+    assert "0/3 done" in lines[0]
+    assert "bulk" in lines[0]
+    assert main(["runs", "--all"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [int(line.split()[0]) for line in lines] == [second, first]
+    assert "finished" in lines[1]
+    assert "2/2 done" in lines[1]
+
+
+def test_run_cancel_export_and_unknown_runs(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run_id = app_run(home, 3)
+    assert main(["run", "pause", str(run_id)]) == 0
+    assert "nothing to pause" in capsys.readouterr().err
+    assert main(["run", "cancel", str(run_id)]) == 0
+    assert f"Run {run_id} cancelled: 3 rows" in capsys.readouterr().out
+    assert main(["run", "cancel", str(run_id)]) == 0
+    assert "is cancelled; there is nothing to cancel" in capsys.readouterr().err
+    out = tmp_path / "export.csv"
+    assert main(["run", "export", str(run_id), str(out)]) == 0
+    table = list(csv.DictReader(io.StringIO(out.read_text("utf-8-sig"))))
+    assert [r["outcome"] for r in table] == ["not sent"] * 3
+    assert table[0]["Email"] == "app0@example.com"
+    assert main(["run", "export", str(run_id), "-"]) == 0
+    assert "app2@example.com" in capsys.readouterr().out
+    assert main(["run", "show", "99"]) == 2
+    assert "no bulk run 99" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["run", "frobnicate", "1"])
+
+
+def test_run_pause_reaches_a_run_another_process_sends(home: Path, tmp_path: Path) -> None:
+    leads = write_leads(tmp_path / "leads.csv", 300)
+    env = {
+        **os.environ,
+        "LEADSTREAM_HOME": str(home),
+        "LEADSTREAM_KEY": DEMO_KEY,
+        "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+    }
+    with SandboxServer(Account.demo(), faults=Faults(latency_ms=25), log=None) as server:
+        sender = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "leadstream",
+                "send",
+                str(leads),
+                "--url",
+                server.url,
+                "--user-id",
+                "377310706",
+                "--cm-id",
+                "576846",
+                "--concurrency",
+                "2",
+            ],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while len(server.leads()) < 10:
+                assert sender.poll() is None, sender.communicate()
+                assert time.monotonic() < deadline
+                time.sleep(0.02)
+            paused = subprocess.run(
+                [sys.executable, "-m", "leadstream", "run", "pause", "1"],
+                cwd=tmp_path,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=90,
+            )
+            out, err = sender.communicate(timeout=60)
+        finally:
+            sender.kill()
+            sender.wait()
+        stored = len(server.leads())
+    assert paused.returncode == 0, paused.stderr
+    assert "Asked process" in paused.stderr
+    assert "Run 1 paused" in paused.stdout
+    assert sender.returncode == 1  # the sender stopped: the run did not finish
+    assert "Paused from another window or program." in err
+    assert f"Run 1 paused: 300 rows: {stored} delivered" in out
+    assert stored < 300
