@@ -269,3 +269,8 @@ def test_100000_rows_stream_in_chunks(tmp_path: Path) -> None:
     assert max(sink.writes) < reports.CHUNK_ROWS * 400
     assert sink.size > 100_000 * 100
     assert len(OUTCOME_CYCLE) == 100
+
+
+def test_journal_history_is_not_capped(journal: Journal) -> None:
+    assert len(journal.history()) == POSTS
+    assert len(journal.history(outcomes=["delivered"], limit=10)) == 10

@@ -598,15 +598,18 @@ class Journal:
         outcomes: Sequence[str] = (),
         sources: Sequence[str] = (),
         since: datetime | None = None,
-        limit: int = 5000,
+        limit: int | None = None,
     ) -> list[HistoryEntry]:
-        """The newest `limit` posts matching the filters; `history_page` pages through all."""
+        """The newest `limit` posts matching the filters (all of them by default: a screen
+        pages through them with `history_page` instead)."""
         wanted = HistoryFilter(
             search=search,
             outcomes=tuple(str(o) for o in outcomes),
             sources=tuple(sources),
             since=since,
         )
+        if limit is None:
+            return list(_history_all(self, wanted))
         return self.history_page(wanted, limit=limit)
 
     def history_page(
@@ -1126,6 +1129,13 @@ class Journal:
                 row=row,
             )
         return True
+
+
+def _history_all(journal: Journal, wanted: HistoryFilter) -> Iterator[HistoryEntry]:
+    before: int | None = None
+    while chunk := journal.history_after(wanted, before, 5000):
+        yield from chunk
+        before = chunk[-1].id
 
 
 def _escape_like(text: str) -> str:
