@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 from test_app_support import button
 
 from leadstream.deliver.client import Client
-from leadstream.deliver.journal import JOURNAL_FILENAME
+from leadstream.deliver.journal import JOURNAL_FILENAME, HistoryFilter
 from leadstream.deliver.target import DEMO_KEY, Target
 from leadstream.prepare.form import EXAMPLE_LEAD
 from leadstream.protocol.lead import Lead
@@ -147,6 +147,10 @@ def test_a_big_history_counts_and_pages_everything(big_history: AppTest) -> None
         "bulk", "cli", "form", "legend test",
     ]  # fmt: skip
     assert "sandbox" in at.multiselect(key="keep.history.targets").options
+    at.session_state[f"history.page.{hash(HistoryFilter())}"] = BIG // 100  # the last page
+    at.run()
+    assert f"Leads {BIG - 99:,}–{BIG:,} of {BIG:,}." in [c.value for c in at.caption]
+    assert at.dataframe[0].value["Email"].iloc[-1] == "lead0@example.com"
 
 
 def test_a_big_history_downloads_every_match(
