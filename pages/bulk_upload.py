@@ -20,14 +20,9 @@ from typing import Any
 import streamlit as st
 
 from leadstream import views as view
-from leadstream.deliver.client import ClientError
+from leadstream.deliver.engine import EngineError, engine_for
 from leadstream.deliver.journal import Journal, JournalError
-from leadstream.deliver.runs import (
-    BulkError,
-    create_planned_run,
-    known_fingerprints,
-    plan_summary,
-)
+from leadstream.deliver.run_settings import RunSettings, RunSettingsError
 from leadstream.deliver.target import TargetKind
 from leadstream.prepare.files import FileReadError, Table, read_table
 from leadstream.prepare.legend import Legend
@@ -38,9 +33,9 @@ from leadstream.prepare.mapping import (
     auto_match,
     prepare_rows,
 )
-from ui import sending_runs
+from leadstream.prepare.plan import plan_summary
 from ui import state as ui
-from ui.run_panel import run_panel, unfinished_notice
+from ui.run_panel import run_panel, send_run, unfinished_notice
 from ui.widgets import md, target_label
 
 state = st.session_state
@@ -61,7 +56,6 @@ PREPARED = K + "prepared"
 PREVIEW = K + "preview"
 CONFIRM = K + "confirm"
 RUN = K + "run_id"
-HELD = K + "held_back"  # rows with warnings kept out of the run on screen
 NOTICES = K + "notices"
 DETECTED = K + "detected"
 CARRIED = K + "carried"
@@ -577,7 +571,7 @@ def _preview(
     )
     cached = state.get(PREVIEW)
     if cached is None or cached[0] != key:
-        delivered, uncertain = known_fingerprints(journal, conn.target, prepared)
+        delivered, uncertain = engine_for(journal).known(conn.target, prepared)
         cached = (
             key,
             view.plan_preview(
@@ -827,18 +821,24 @@ def send_step(
         _start_new_run(stored, preview, mapping, legend, conn, journal)
 
 
-def _run_settings(mapping: ColumnMapping, legend: Legend | None, held: int) -> dict[str, Any]:
-    return {
-        "origin": "bulk upload page",
-        "concurrency": int(state.get(CONCURRENCY, 4)),
-        "rate": float(state.get(RATE, 0.0)),
-        "canary": bool(state.get(CANARY, True)),
-        "pause_after_failures": int(state.get(PAUSE_AFTER, 5)),
-        "send_warnings": state.get(SEND_WARNINGS, "warnings") == "warnings",
-        "held_back_with_warnings": held,
-        "legend": legend.name if legend is not None else "",
-        "mapping": {"columns": mapping.columns, "constants": mapping.constants},
-    }
+def _run_settings(
+    mapping: ColumnMapping, legend: Legend | None, conn: ui.Connection, held: int
+) -> RunSettings:
+    """The page's choices as the run keeps them (the CLI writes the same form)."""
+    rate = float(state.get(RATE, 0.0))
+    return RunSettings(
+        target=conn.target,
+        user_id=mapping.constants.get("user_id", ""),
+        cm_id=mapping.constants.get("cm_id", ""),
+        legend=legend,
+        mapping=mapping,
+        concurrency=int(state.get(CONCURRENCY, 4)),
+        rate_per_s=rate if rate > 0 else None,
+        canary=bool(state.get(CANARY, True)),
+        pause_after_failures=int(state.get(PAUSE_AFTER, 5)),
+        include_duplicates=bool(state.get(INCLUDE_DUPLICATES, False)),
+        held_back=held,
+    )
 
 
 def _start_new_run(
@@ -849,15 +849,14 @@ def _start_new_run(
     conn: ui.Connection,
     journal: Journal,
 ) -> None:
-    settings = _run_settings(mapping, legend, preview.counts.held)
+    engine = engine_for(journal)
     try:
-        run_id, plans = create_planned_run(
-            journal,
-            target=conn.target,
+        settings = _run_settings(mapping, legend, conn, preview.counts.held)
+        run_id, plans = engine.create_run(
+            settings,
             source_name=stored.name,
             prepared_rows=preview.prepared_to_run,
-            settings=settings,
-            include_duplicates=bool(state.get(INCLUDE_DUPLICATES, False)),
+            origin="bulk",
         )
         pending = plan_summary(plans)["pending"]
         if pending != preview.counts.to_send:
@@ -867,13 +866,12 @@ def _start_new_run(
                 f"{preview.counts.to_send:,}) were left to send; the others were already "
                 "delivered.",
             )
-        sending_runs.start(journal, conn, journal.run(run_id))
-    except (BulkError, JournalError, ClientError) as error:
+        send_run(engine, run_id)
+    except (EngineError, JournalError, RunSettingsError) as error:
         st.error(str(error))
         return
     state.pop(CONFIRM, None)
     state[RUN] = run_id
-    state[HELD] = preview.counts.held
     st.rerun()
 
 
@@ -882,7 +880,6 @@ def _start_new_run(
 
 def _new_upload() -> None:
     state.pop(RUN, None)
-    state.pop(HELD, None)
     state.pop(FILE, None)
     forget_downstream()
     bump(UPLOAD_VERSION)
@@ -890,7 +887,6 @@ def _new_upload() -> None:
 
 def _back_to_file() -> None:
     state.pop(RUN, None)
-    state.pop(HELD, None)
     state.pop(PREVIEW, None)  # the journal now knows of deliveries: plan the rows again
 
 
@@ -899,12 +895,6 @@ def run_view(journal: Journal, conn: ui.Connection, run_id: int) -> None:
     left, right, _ = st.columns([1, 1, 4])
     left.button("Back to the file", key="bulk.back", on_click=_back_to_file)
     right.button("New upload", key="bulk.new", on_click=_new_upload, type="tertiary")
-    if held := int(state.get(HELD, 0)):
-        were = "was" if held == 1 else "were"
-        st.caption(
-            f"{view.plural(held, 'row')} with warnings {were} not part of this run (you chose "
-            "ready rows only)."
-        )
     run_panel(journal, conn, run_id)
 
 

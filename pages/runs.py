@@ -11,7 +11,7 @@ from __future__ import annotations
 import streamlit as st
 
 from leadstream import views as view
-from ui import sending_runs as engine
+from leadstream.deliver.engine import engine_for
 from ui import state as ui
 from ui.run_panel import run_panel, runs_frame
 
@@ -48,8 +48,8 @@ def _asked_run() -> int | None:
 
 
 def _run_list() -> None:
-    journal = ui.get_journal()
-    total = engine.run_count(journal)
+    engine = engine_for(ui.get_journal())
+    total = engine.run_count()
     if total == 0:
         st.info(
             "No bulk runs yet. Send a file on the Bulk upload page, or from a terminal with "
@@ -61,7 +61,7 @@ def _run_list() -> None:
     pages = view.page_count(total, PER_PAGE)
     page = st.pagination(pages, key="runs.page") if pages > 1 else 1
     start, stop = view.page_bounds(total, page or 1, PER_PAGE)
-    runs = engine.runs(journal, offset=start, limit=stop - start)
+    runs = engine.runs(offset=start, limit=stop - start)
     st.caption(
         f"Runs {start + 1:,}–{start + len(runs):,} of {total:,}, newest first. "
         "Click a run to see its progress and results."

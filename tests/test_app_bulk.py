@@ -531,5 +531,5 @@ def test_resend_failed_rows_starts_a_run_with_just_those(home: Path, token: str)
     assert list(results["outcome"]) == ["delivered", "delivered"]
     with Journal(home / JOURNAL_FILENAME) as journal:
         assert journal.run(run_id).counts["failed"] == 2  # the first run is left as it was
-        assert journal.run(retry_id).settings["retry_of"] == run_id
+        assert journal.run(retry_id).run_settings.retry_of == run_id
     assert {lead.email for lead in leads} <= sandbox_emails()

@@ -235,3 +235,57 @@ def test_cli_run_paused_by_its_first_row_resumes_and_finishes_in_the_app(
     assert stored == Counter(dict.fromkeys(emails[1:], 1))  # each once, the refused none
     with Journal(home / JOURNAL_FILENAME) as journal:
         assert journal.run(info.id).counts["delivered"] == 3
+
+
+@pytest.mark.slow
+def test_app_pauses_a_run_the_cli_is_sending_then_resumes_it(home: Path, tmp_path: Path) -> None:
+    token = uuid.uuid4().hex[:10]
+    emails = [f"lead{n}+{token}@example.com" for n in range(40)]
+    csv_path = tmp_path / "slow.csv"
+    csv_path.write_text(
+        "First Name,Email\n" + "".join(f"L{n},{e}\n" for n, e in enumerate(emails)),
+        encoding="utf-8",
+    )
+    env = dict(os.environ, LEADSTREAM_HOME=str(home), PYTHONPATH=str(ROOT))
+    env.pop("LEADSTREAM_KEY", None)
+    command = [sys.executable, "-m", "leadstream", "send", str(csv_path), "--sandbox"]
+    command += ["--user-id", DEMO_USER_ID, "--cm-id", DEMO_CM_ID, "--rate", "5"]
+    cli = subprocess.Popen(
+        command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert time.monotonic() < deadline, "the CLI did not start sending"
+            if (home / JOURNAL_FILENAME).exists():
+                with Journal(home / JOURNAL_FILENAME) as journal:
+                    listed = journal.runs()
+                    if listed and listed[0].status == "running" and listed[0].done >= 2:
+                        run_id = listed[0].id
+                        break
+            time.sleep(0.1)
+        at = open_runs(run_id)
+        assert "Being sent by process" in texts(at.caption)
+        at.button(key=f"run.pause.{run_id}").click().run()
+        assert not at.exception, at.exception
+        _, stderr = cli.communicate(timeout=30)
+        assert cli.returncode == 1, stderr.decode()
+    finally:
+        if cli.poll() is None:
+            cli.kill()
+            cli.wait()
+    with Journal(home / JOURNAL_FILENAME) as journal:
+        paused = journal.run(run_id)
+        by_cli = {row.lead.email for row in journal.run_rows(run_id, states=["delivered"])}
+    assert paused.status == "paused"
+    assert 2 <= len(by_cli) < len(emails)
+    before = sandbox_emails()
+
+    at = open_runs(run_id)
+    at.button(key=f"run.resume.{run_id}").click().run()
+    assert not at.exception, at.exception
+    assert wait_for(home, run_id) == "finished"
+    with Journal(home / JOURNAL_FILENAME) as journal:
+        assert journal.run(run_id).counts["delivered"] == len(emails)
+    stored = sandbox_emails() - before
+    assert stored == Counter(dict.fromkeys(set(emails) - by_cli, 1))  # the rest, each once

@@ -12,20 +12,30 @@ out widgets and reports the engine's errors in its words.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 
 import pandas as pd
 import streamlit as st
 
 from leadstream import views as view
+from leadstream.deliver.engine import Engine, EngineError, engine_for
 from leadstream.deliver.journal import Journal, JournalError, RunInfo
-from leadstream.deliver.runs import BulkError, Progress
+from leadstream.deliver.run_settings import RunSettings
+from leadstream.deliver.runner import Progress
 from leadstream.deliver.target import TargetKind
-from ui import sending_runs as backend
 from ui import state as ui
+from ui.results import results_table
 from ui.widgets import OUTCOME_ICONS, md
 
-__all__ = ["RUNS_PAGE", "open_run_page", "run_panel", "runs_frame", "unfinished_notice"]
+__all__ = [
+    "RUNS_PAGE",
+    "open_run_page",
+    "run_panel",
+    "runs_frame",
+    "send_run",
+    "unfinished_notice",
+]
 
 RUNS_PAGE = "pages/runs.py"
 
@@ -36,8 +46,8 @@ RESUME_ASKED = K + "resume_asked"
 NOTICES = K + "notices"
 UNFINISHED_SHOWN = 3
 
-# The errors the engine reports in words: shown, never raised.
-RunProblem = (BulkError, JournalError, ValueError)
+# The errors the engine and the journal report in words: shown, never raised.
+RunProblem = (EngineError, JournalError)
 
 
 def open_run_page(run_id: int) -> None:
@@ -64,16 +74,46 @@ def _ask_resume(run_id: int) -> None:
 
 def _pause(journal: Journal, run_id: int) -> None:
     try:
-        backend.pause(journal, run_id)
+        asked = engine_for(journal).pause(run_id)
     except RunProblem as error:
         _notify("error", str(error))
+        return
+    if asked == "asked":
+        _notify(
+            "info",
+            f"Asked the program sending run #{run_id} to pause: it stops once the leads on "
+            "their way are answered.",
+        )
 
 
 def _cancel(journal: Journal, run_id: int) -> None:
     try:
-        backend.cancel(journal, run_id)
+        asked = engine_for(journal).cancel(run_id)
     except RunProblem as error:
         _notify("error", str(error))
+        return
+    if asked == "asked":
+        _notify(
+            "info",
+            f"Asked the program sending run #{run_id} to cancel: it stops once the leads on "
+            "their way are answered.",
+        )
+
+
+def send_run(engine: Engine, run_id: int) -> None:
+    """Start or resume `run_id` in this process with the person's configured key (the engine
+    decides which key a target gets), the built-in sandbox wherever it listens now."""
+    info = engine.run(run_id)
+    url = ui.get_sandbox().url if info.target_kind == TargetKind.SANDBOX else None
+    key, _ = ui.configured_key()
+    engine.start(run_id, key=key, url=url)
+
+
+def _settings(info: RunInfo) -> RunSettings | None:
+    try:
+        return info.run_settings
+    except ValueError:  # unreadable settings: the engine says so on resume
+        return None
 
 
 def _resume_if_asked(journal: Journal, conn: ui.Connection, info: RunInfo) -> None:
@@ -81,12 +121,17 @@ def _resume_if_asked(journal: Journal, conn: ui.Connection, info: RunInfo) -> No
     if state.get(RESUME_ASKED) != info.id:
         return
     action = f"run-resume-{info.id}"
-    if info.target_kind == TargetKind.LIVE and not ui.confirm_live(conn, action=action):
+    settings = _settings(info)
+    # Confirmed for the run's own target and LeadStream, whatever the sidebar points at.
+    for_run = dataclasses.replace(
+        conn, target=info.target, cm_id=settings.cm_id if settings else conn.cm_id
+    )
+    if not ui.confirm_live(for_run, action=action):
         return
     state.pop(RESUME_ASKED, None)
     ui.confirmed_now(action)
     try:
-        backend.start(journal, conn, info)
+        send_run(engine_for(journal), info.id)
     except RunProblem as error:
         _notify("error", str(error))
     st.rerun()
@@ -124,7 +169,7 @@ def _controls(journal: Journal, progress: Progress, info: RunInfo) -> None:
             icon=":material/stop:",
             help="Stops taking new rows; rows not sent yet stay unsent.",
         )
-        if not backend.sending_here(journal, run_id):
+        if not engine_for(journal).sending_here(run_id):
             who = info.owner or "another program"
             buttons[2].caption(f"Being sent by {md(who)}.")
     elif status == "cancelled" and progress.pending:
@@ -157,8 +202,9 @@ def _controls(journal: Journal, progress: Progress, info: RunInfo) -> None:
 def _progress_view(journal: Journal, run_id: int) -> str:
     """Progress bar, counts, the run's message and its buttons; returns the run's state."""
     try:
-        progress = backend.progress(journal, run_id)
-        info = journal.run(run_id)
+        engine = engine_for(journal)
+        progress = engine.progress(run_id)
+        info = engine.run(run_id)
     except RunProblem as error:
         st.error(str(error))
         return "error"
@@ -186,7 +232,7 @@ def _live_progress(journal: Journal, run_id: int) -> None:
 
 def _retry(journal: Journal, run_id: int, open_run: Callable[[int], None]) -> None:
     try:
-        new_id = backend.retry(journal, run_id, ("failed",))
+        new_id = engine_for(journal).retry(run_id, ("failed",))
     except RunProblem as error:
         st.error(str(error))
         return
@@ -227,7 +273,7 @@ def _results(journal: Journal, info: RunInfo, open_run: Callable[[int], None]) -
             icon=":material/help:",
         )
     st.markdown("#### Results")
-    backend.results_table(journal, run_id, key=f"run.results.{run_id}")
+    results_table(journal, run_id, key=f"run.results.{run_id}")
 
 
 # ---------------------------------------------------------------------------- the panel
@@ -254,17 +300,30 @@ def run_panel(
     """
     _show_notices()
     try:
-        info = journal.run(run_id)
+        info = engine_for(journal).run(run_id)
     except RunProblem as error:
         st.error(str(error))
         return
     _resume_if_asked(journal, conn, info)
     st.subheader(f"Run #{run_id} · {info.source_name or 'file'}")
     origin = "the command line" if info.origin == "cli" else "this app"
-    st.caption(
-        f"To {md(_where(info))}. Created {view.local_time(info.created)} from {origin}; "
+    settings = _settings(info)
+    where = _where(info)
+    if settings is not None and settings.cm_id:
+        where += f" · LeadStream {settings.cm_id}"
+    lines = [
+        f"To {md(where)}. Created {view.local_time(info.created)} from {origin}; "
         f"{view.plural(info.total, 'row')}."
-    )
+    ]
+    if settings is not None and settings.retry_of is not None:
+        lines.append(f"Re-sends rows of run #{settings.retry_of}.")
+    if settings is not None and settings.held_back:
+        were = "was" if settings.held_back == 1 else "were"
+        lines.append(
+            f"{view.plural(settings.held_back, 'row')} with warnings {were} not part of this "
+            "run (ready rows only were chosen)."
+        )
+    st.caption(" ".join(lines))
     if info.status == "running":
         _live_progress(journal, run_id)
         return
@@ -276,7 +335,7 @@ def unfinished_notice(journal: Journal, *, exclude: int | None = None) -> None:
     """Runs left running, paused or interrupted (a closed window, a restart, the CLI), each
     with a button that opens it on the Runs page."""
     try:
-        runs = [info for info in journal.unfinished_runs() if info.id != exclude]
+        runs = [info for info in engine_for(journal).unfinished_runs() if info.id != exclude]
     except RunProblem as error:
         st.error(str(error))
         return
