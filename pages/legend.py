@@ -19,7 +19,14 @@ import streamlit as st
 
 from leadstream.deliver.target import TargetKind
 from leadstream.prepare.form import Match, compare_fields, sample_lead
-from leadstream.prepare.legend import FieldType, Legend, LegendError, legend_from_rows, parse_legend
+from leadstream.prepare.legend import (
+    FieldType,
+    Legend,
+    LegendError,
+    legend_from_rows,
+    parse_legend,
+    read_legend,
+)
 from ui import state as ui
 from ui.sending import send_lead
 from ui.widgets import SentLead, md, show_sent, target_label
@@ -35,6 +42,8 @@ DRAFT = "legend.draft"  # the rows as last edited
 VERSION = "legend.version"  # bumped to give the editor a fresh key when new rows are loaded
 MESSAGE = "legend.message"  # (level, text) about the last read, save, rename or delete
 PASTE_PROBLEMS = "legend.paste_problems"
+SKIPPED = "legend.skipped"  # lines of the last paste skipped as headings or comments
+STALE = "legend.stale"  # the last read failed: the table still shows what was read before
 UPLOADED = "legend.uploaded"  # file ids already read, so a rerun does not read them again
 TEST = "legend.test"  # the last legend test: {"sent": SentLead, "checks": [...], "note": str}
 CONFIRM_DELETE = "legend.confirm_delete"
@@ -66,21 +75,31 @@ def _load_rows(legend: Legend, *, message: str) -> None:
     state.pop(TEST, None)
 
 
-def _read_paste() -> None:
+def _read_paste(*, from_button: bool = False) -> None:
     text = str(state.get(PASTE_KEY, ""))
+    state.pop(SKIPPED, None)
     if not text.strip():
         state.pop(PASTE_PROBLEMS, None)
+        if from_button:  # emptying the box is no request; pressing the button on it is
+            state[PASTE_PROBLEMS] = [
+                "The box is empty: paste PhoneBurner's legend into it first (the lines that look "
+                "like custom_field[195481]=Follow Up Date&)."
+            ]
         return
     try:
-        legend = parse_legend(text)
+        read = read_legend(text)
     except LegendError as error:
         state[PASTE_PROBLEMS] = list(error.problems)
+        state[STALE] = bool(state.get(ROWS))
         state.pop(MESSAGE, None)
         return
     state.pop(PASTE_PROBLEMS, None)
-    count = len(legend.fields)
+    state.pop(STALE, None)
+    if read.skipped:
+        state[SKIPPED] = list(read.skipped)
+    count = len(read.legend.fields)
     _load_rows(
-        legend,
+        read.legend,
         message=f"Read {count} field{'s' if count != 1 else ''}. Check the types in the table "
         "(dates are guessed from the names; mark checkboxes yourself), then save.",
     )
@@ -102,8 +121,12 @@ def _read_upload() -> None:
         legend = parse_legend(text)
     except LegendError as error:
         state[PASTE_PROBLEMS] = [f"{upload.name}: {p}" for p in error.problems]
+        state[STALE] = bool(state.get(ROWS))
         return
     state.pop(PASTE_PROBLEMS, None)
+    state.pop(STALE, None)
+    state.pop(SKIPPED, None)
+    state[PASTE_KEY] = ""  # the box no longer shows what the table holds
     if not legend.name:
         stem = re.sub(r"\.(json|csv|txt)$", "", upload.name, flags=re.IGNORECASE)
         legend = Legend(legend.fields, name=stem, cm_id=legend.cm_id)
@@ -284,7 +307,12 @@ with left:
         "the columns id,name,type or this app's JSON export work too.",
     )
     paste_col, upload_col = st.columns([1, 2], vertical_alignment="bottom")
-    paste_col.button("Read legend", on_click=_read_paste, icon=":material/table_view:")
+    paste_col.button(
+        "Read legend",
+        on_click=_read_paste,
+        kwargs={"from_button": True},
+        icon=":material/table_view:",
+    )
     upload_col.file_uploader(
         "Or import a file (JSON, CSV or text)",
         type=["json", "csv", "txt"],
@@ -297,6 +325,11 @@ with left:
             "**The legend could not be read.** Fix these and read it again:\n"
             + "\n".join(f"- {md(p)}" for p in problems),
             icon=":material/front_hand:",
+        )
+    if skipped := state.get(SKIPPED):
+        st.info(
+            "Skipped as headings or comments, not fields: " + "; ".join(md(s) for s in skipped),
+            icon=":material/info:",
         )
 
     st.subheader("2. Check and edit the fields")
@@ -324,6 +357,11 @@ with left:
             "**Problems in the table** (rows count from 1):\n"
             + "\n".join(f"- {md(p)}" for p in table_problems),
             icon=":material/edit:",
+        )
+    elif table_legend is not None and state.get(STALE):
+        st.caption(
+            "The table still shows the legend read before: the new one could not be read (see "
+            "above)."
         )
     elif table_legend is not None:
         counts = {t: sum(f.type is t for f in table_legend.fields) for t in FieldType}
@@ -415,36 +453,47 @@ with right:
             st.error(f"Not sent: {conn.problem}", icon=":material/front_hand:")
         elif table_legend is not None and ui.confirm_live(conn, action="legend-test"):
             _run_test(conn, table_legend)
-    if (test := state.get(TEST)) is not None:
-        sent: SentLead = test["sent"]
-        show_sent(sent)
-        checks = test["checks"]
-        if checks:
-            st.dataframe(
-                pd.DataFrame(
-                    [
-                        {
-                            "Field": c.name,
-                            "ID": c.id,
-                            "Type": c.type.value,
-                            "Sent": c.sent,
-                            "Arrived": "—" if c.received is None else c.received,
-                            "Result": ("✔ " if c.match.ok else "✖ ") + c.match.value,
-                        }
-                        for c in checks
-                    ]
-                ),
-                hide_index=True,
-                width="stretch",
+
+
+def _test_result(test: dict[str, Any]) -> None:
+    """The legend test, full width: the narrow column cut off what arrived and the result."""
+    sent: SentLead = test["sent"]
+    st.subheader("Test result")
+    show_sent(sent)
+    checks = test["checks"]
+    if checks:
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        "Field": c.name,
+                        "ID": c.id,
+                        "Type": c.type.value,
+                        "Sent": c.sent,
+                        "Arrived": "—" if c.received is None else c.received,
+                        "Result": ("✔ " if c.match.ok else "✖ ") + c.match.value,
+                    }
+                    for c in checks
+                ]
+            ),
+            hide_index=True,
+            width="stretch",
+        )
+        bad = [c for c in checks if not c.match.ok]
+        ignored = [c for c in bad if c.match is Match.IGNORED]
+        if ignored:
+            listed = ", ".join(f"{c.name} ({c.id})" for c in ignored)
+            st.warning(
+                f"{'This field is' if len(ignored) == 1 else 'These fields are'} not in "
+                f"LeadStream {test['cm_id']}, so PhoneBurner drops the values: {md(listed)}. "
+                "Check that this legend belongs to that LeadStream.",
+                icon=":material/warning:",
             )
-            bad = [c for c in checks if not c.match.ok]
-            if any(c.match is Match.IGNORED for c in bad):
-                st.warning(
-                    f"Some field IDs are not in LeadStream {test['cm_id']}: PhoneBurner drops "
-                    "their values. Check that this legend belongs to that LeadStream.",
-                    icon=":material/warning:",
-                )
-            elif sent.outcome == "delivered" and not bad:
-                st.caption("✔ Every field arrived as sent.")
-        if test["note"]:
-            st.caption(test["note"])
+        elif sent.outcome == "delivered" and not bad:
+            st.caption("✔ Every field arrived as sent.")
+    if test["note"]:
+        st.caption(test["note"])
+
+
+if (test := state.get(TEST)) is not None:
+    _test_result(test)

@@ -54,7 +54,8 @@ def test_a_pasted_legend_is_read_saved_and_shown_on_the_form(legend_page: AppTes
     assert saved.cm_id == "576846"
     at.switch_page("pages/post_lead.py").run()
     assert at.selectbox(key="keep.form.legend").value == "Web leads"
-    assert [d.label for d in at.date_input] == ["Follow Up Date"]
+    assert at.date_input.len == 0  # dates are typed text now
+    assert "Follow Up Date" in [t.label for t in at.text_input]
     assert "Reference #" in [t.label for t in at.text_input]
 
 
@@ -147,3 +148,42 @@ def test_the_legend_test_shows_sent_against_arrived(legend_page: AppTest) -> Non
     assert results["555"].startswith("✖ not in this LeadStream")
     assert any("not in LeadStream 576846" in w.value for w in at.warning)
     assert [h.source for h in get_journal().history()] == ["legend test"]
+    assert any("Not in this LeadStream (555)" in w.value.replace("\\", "") for w in at.warning)
+
+
+# --- Paste, import and test fixes (issue 10) ------------------------------------------------------
+
+
+def infos(at: AppTest) -> list[str]:
+    return [i.value.replace("\\", "") for i in at.info]  # as read: markdown escapes removed
+
+
+def test_a_heading_and_comments_are_skipped_and_named(legend_page: AppTest) -> None:
+    at = _paste(legend_page, "Custom Field Legend\n\n# web form\n" + PASTED)
+    assert any("Read 2 fields" in s for s in successes(at))
+    (skipped,) = [i for i in infos(at) if i.startswith("Skipped")]
+    assert "line 1: “Custom Field Legend”" in skipped
+    assert "line 3: “# web form”" in skipped
+
+
+def test_a_failed_paste_does_not_call_the_old_table_ready(legend_page: AppTest) -> None:
+    at = _paste(legend_page, PASTED)
+    at = _paste(at, PASTED + "custom_field[x]=Bad&\n")
+    assert any("could not be read" in e for e in errors(at))
+    captions = [c.value for c in at.caption]
+    assert not any("ready to save" in c for c in captions)
+    assert any("still shows the legend read before" in c for c in captions)
+
+
+def test_read_legend_on_an_empty_box_says_so(legend_page: AppTest) -> None:
+    at = button(legend_page, "Read legend").click().run()
+    assert any("The box is empty" in e for e in errors(at))
+
+
+def test_importing_a_file_empties_the_paste_box(legend_page: AppTest) -> None:
+    at = _paste(legend_page, PASTED)
+    at.file_uploader(key="legend.upload_widget").set_value(
+        ("legend.csv", b"id,name,type\n11,Birthday,date\n", "text/csv")
+    ).run()
+    assert any("Imported 1 fields from legend.csv" in s for s in successes(at))
+    assert at.text_area(key="keep.legend.paste").value == ""

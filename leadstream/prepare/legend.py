@@ -27,12 +27,14 @@ __all__ = [
     "Legend",
     "LegendError",
     "LegendField",
+    "LegendRead",
     "ValueFormatError",
     "format_custom_fields",
     "format_value",
     "guess_type",
     "legend_from_rows",
     "parse_legend",
+    "read_legend",
 ]
 
 
@@ -173,16 +175,33 @@ def parse_legend(text: str) -> Legend:
 
     Raises `LegendError` listing every problem found, each with its line and what to fix.
     """
+    return read_legend(text).legend
+
+
+class LegendRead(NamedTuple):
+    """A legend read from a paste, and the lines of the paste that were skipped as headings or
+    comments (`line 1: “Custom Field Legend”`), to tell the person."""
+
+    legend: Legend
+    skipped: tuple[str, ...]
+
+
+def read_legend(text: str) -> LegendRead:
+    """`parse_legend`, also saying which lines of a PhoneBurner paste it skipped: headings
+    before the first field (`Custom Field Legend`) and comments (`# web form`, `// …`). Other
+    text between the fields is still a problem: it may be a field damaged in the copy."""
     text = text.lstrip("\ufeff")
     stripped = text.strip()
     if not stripped:
         raise LegendError([_NOTHING_FOUND])
     if stripped[0] in "{[":
-        return _parse_json(text)
+        return LegendRead(_parse_json(text), ())
     first = _first_line(text)
     if not _looks_like_csv(first) and _CF_START.search(text):
-        return _build(*_parse_pasted(text))
-    return _build(*_parse_csv(text))
+        skipped: list[str] = []
+        entries, problems = _parse_pasted(text, skipped)
+        return LegendRead(_build(entries, problems), tuple(skipped))
+    return LegendRead(_build(*_parse_csv(text)), ())
 
 
 def legend_from_rows(
@@ -242,13 +261,27 @@ _STANDARD_PARAM = re.compile(r"\s*(?:" + "|".join(_STANDARD_PARAMS) + r")\s*=", 
 _NEXT_STANDARD_PARAM = re.compile(r"&(?=" + _STANDARD_PARAM.pattern + ")", re.IGNORECASE)
 
 
-def _parse_pasted(text: str) -> tuple[list[_Entry], _Problems]:
+# A line of words around the fields: a heading or a comment, with no `=` or `&` of a parameter.
+_COMMENT = re.compile(r"^\s*(?:#|//|--|;)")
+_PLAIN_WORDS = re.compile(r"^[^=&\[\]?]*$")
+
+
+def _parse_pasted(text: str, skipped: list[str] | None = None) -> tuple[list[_Entry], _Problems]:
     entries: list[_Entry] = []
     problems: _Problems = []
     for number, line in enumerate(text.splitlines(), start=1):
         where = f"line {number}"
         starts = list(_CF_START.finditer(line))
         if not starts:
+            # Words before the first field are a heading; a comment may stand anywhere. Words
+            # between fields may be a field damaged in the copy, so they stay a problem.
+            if (
+                skipped is not None
+                and line.strip()
+                and (_COMMENT.match(line) or (not entries and _PLAIN_WORDS.match(line)))
+            ):
+                skipped.append(f"line {number}: “{_short(line.strip())}”")
+                continue
             _check_between(line, number, problems)
             continue
         _check_between(line[: starts[0].start()], number, problems)
