@@ -5,14 +5,15 @@
 Starts the sandbox on loopback with a fixed latency per answer, in its own process (as a remote
 endpoint would be: its CPU is not ours; `--in-process` runs it in this process instead), then:
 
-1. the engine: a journal run of `--leads` leads sent by `bulk.start_run` at `--concurrency`
-   (journal writes, retries and all), timed end to end;
+1. the engine: a journal run of `--leads` leads made from `RunSettings` and sent by
+   `Engine.start` at `--concurrency` (planning, journal writes, retries, the first row sent
+   alone and all), timed from start to the last row settled;
 2. a plain sequential loop of `requests.get`, one lead after another. It is timed on
    `--sample` leads only and extrapolated to `--leads` (it scales linearly: one request at a
    time, each waiting out the latency);
 3. the floor: `leads × latency / concurrency`, what `--concurrency` requests in flight at once
    could do if nothing but the endpoint's latency took time;
-4. for reference, `Client.post_many` alone on as many leads at the same concurrency (no
+4. for reference, `Client.post` alone on as many leads from a thread pool of the same size (no
    journal, no run): the gap between it and the engine is what the journal costs.
 """
 
@@ -26,6 +27,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import requests
@@ -33,9 +35,11 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from leadstream.deliver.client import Client
+from leadstream.deliver.engine import engine_for
 from leadstream.deliver.journal import Journal
-from leadstream.deliver.runs import start_run
+from leadstream.deliver.run_settings import RunSettings
 from leadstream.deliver.target import DEMO_CM_ID, DEMO_KEY, DEMO_USER_ID, Target
+from leadstream.prepare.mapping import PreparedRow
 from leadstream.protocol.lead import Lead
 from leadstream.protocol.query import build_url
 from leadstream.sandbox import Account, Faults, SandboxServer
@@ -108,20 +112,20 @@ def main() -> None:
         where = "in this process" if args.in_process else "in its own process"
         print(f"sandbox {url} {where}, latency {args.latency_ms:g} ms per answer")
 
-        # 1. The engine.
-        with (
-            Journal(Path(home) / "journal.sqlite3") as journal,
-            Client(url=url, key=DEMO_KEY, concurrency=args.concurrency) as client,
-        ):
-            leads = [lead(n, "engine") for n in range(args.leads)]
-            run_id = journal.create_run(
-                target=Target.sandbox(url),
-                source_name="bench",
-                rows=[(n, n + 2, x, {}) for n, x in enumerate(leads)],
+        # 1. The engine, as the page and the CLI use it.
+        with Journal(Path(home) / "journal.sqlite3") as journal:
+            rows = [
+                PreparedRow(index=n, line=n + 2, lead=lead(n, "engine"), problems=(), source={})
+                for n in range(args.leads)
+            ]
+            runs = engine_for(journal)
+            settings = RunSettings(target=Target.sandbox(url), concurrency=args.concurrency)
+            run_id, _ = runs.create_run(
+                settings, source_name="bench", prepared_rows=rows, origin="bench"
             )
             start = time.perf_counter()
-            controller = start_run(journal, client, run_id, concurrency=args.concurrency)
-            controller.wait()
+            runs.start(run_id, key=DEMO_KEY)
+            runs.wait(run_id)
             engine = time.perf_counter() - start
             info = journal.run(run_id)
         delivered = info.counts["delivered"]
@@ -129,9 +133,12 @@ def main() -> None:
         assert delivered == stored == args.leads, (info.counts, stored)
 
         # 4. The client alone.
-        with Client(url=url, key=DEMO_KEY, concurrency=args.concurrency) as client:
+        with (
+            Client(url=url, key=DEMO_KEY, concurrency=args.concurrency) as client,
+            ThreadPoolExecutor(args.concurrency) as pool,
+        ):
             start = time.perf_counter()
-            client.post_many([lead(n, "client") for n in range(args.leads)])
+            list(pool.map(client.post, [lead(n, "client") for n in range(args.leads)]))
             bare = time.perf_counter() - start
 
         # 2. A plain sequential loop, timed on a sample.
