@@ -62,6 +62,7 @@ def test_history_of_100000_leads(tab: Any, big_app: tuple[str, int]) -> None:
 def test_results_of_a_100000_row_run(tab: Any, big_app: tuple[str, int]) -> None:
     url, run_id = big_app
     tab.goto(f"{url}/runs?run={run_id}")
+    expect(tab.get_by_text(f"Rows 1–100 of {ROWS:,}.")).to_be_visible()
     expect(tab.get_by_test_id("stDataFrame").first).to_be_visible()
     wait_idle(tab)
     expect(tab.get_by_test_id("stException")).to_have_count(0)
