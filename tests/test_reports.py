@@ -147,7 +147,12 @@ def test_history_row_is_the_spreadsheet_line(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "sql",
-    ["DELETE FROM posts", "SELECT 1; DELETE FROM posts", "UPDATE posts SET name = ''"],
+    [
+        "DELETE FROM posts",
+        "SELECT 1; DELETE FROM posts",
+        "UPDATE posts SET name = ''",
+        "WITH x AS (SELECT 1) DELETE FROM posts",
+    ],
 )
 def test_journal_read_refuses_anything_but_one_select(journal: Journal, sql: str) -> None:
     with pytest.raises(JournalError, match="one SELECT"):

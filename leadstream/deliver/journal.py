@@ -500,7 +500,8 @@ class Journal:
     def read(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         """Rows of one read-only query, for reports that page and count (`deliver.reports`).
         Anything but a single SELECT is refused, so a report cannot change the journal."""
-        if not sql.lstrip().upper().startswith(("SELECT", "WITH")) or ";" in sql.rstrip("; \n"):
+        # Only a bare SELECT: `WITH … DELETE` would be a write that starts like a read.
+        if not sql.lstrip().upper().startswith("SELECT") or ";" in sql.rstrip("; \n"):
             raise JournalError("Journal.read runs one SELECT; use the journal's methods to write.")
         return self._read(sql, params)
 
