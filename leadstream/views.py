@@ -74,7 +74,6 @@ __all__ = [
     "progress_caption",
     "read_option",
     "results_view",
-    "resume_label",
     "routing_counts",
     "routing_problem",
     "row_problems",
@@ -754,11 +753,6 @@ def local_time(stored: str) -> str:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone().strftime("%d %b %Y, %H:%M")
-
-
-def resume_label(run_id: int, done: int, total: int) -> str:
-    """`Resume run #3 (120 of 1,000 done)`."""
-    return f"Resume run #{run_id} ({done:,} of {total:,} done)"
 
 
 RESULTS_FIRST = ("row", "outcome", "code", "detail", "lead_url", "attempts")

@@ -434,7 +434,6 @@ def test_outcome_counts_and_labels() -> None:
         ("duplicate", 1),
         ("pending", 2),
     ]
-    assert view.resume_label(3, 1200, 5000) == "Resume run #3 (1,200 of 5,000 done)"
     assert sorted(["not sent", "duplicate", "delivered"], key=view.outcome_rank) == [
         "delivered",
         "duplicate",
