@@ -44,7 +44,8 @@ def test_a_second_send_is_refused_with_help_and_the_field_to_fix(app: AppTest) -
     shown = "\n".join(errors(app))
     assert "DUPLICATE EMAIL" in shown
     assert "already has a lead with this email" in shown
-    assert "Field to fix: Email" in shown
+    assert "Field concerned: Email" in shown  # nothing to fix: the contact is already there
+    assert "Nothing to do" not in shown
     assert "because of this field" in shown  # the note under the Email field
     assert [h.code for h in get_journal().history()] == ["DUPLICATE EMAIL", "SUCCESS"]
 

@@ -91,7 +91,7 @@ def test_check_email_empty_is_a_warning(value: str) -> None:
     assert problem is not None
     assert (problem.field, problem.level) == ("email", "warning")
     assert "INVALID EMAIL" in problem.message
-    assert "cannot be retried safely" in problem.message
+    assert "without risking two copies" in problem.message
 
 
 def test_check_email_non_ascii_local_part_is_a_warning() -> None:

@@ -14,6 +14,7 @@ import streamlit as st
 
 from leadstream.deliver.outcomes import DeliveryOutcome
 from leadstream.deliver.target import TargetKind
+from leadstream.words import field_heading
 from ui.state import Connection
 
 __all__ = [
@@ -115,7 +116,8 @@ def show_sent(sent: SentLead) -> None:
                     "The sandbox makes up lead links like PhoneBurner's; they open no real lead."
                 )
     elif outcome == DeliveryOutcome.REJECTED:
-        fix = f"\n\n**Field to fix: {md(sent.field_label)}**" if sent.field_label else ""
+        heading = field_heading(sent.code)
+        fix = f"\n\n**{heading}: {md(sent.field_label)}**" if sent.field_label else ""
         st.error(f"**{md(sent.code)}**: {md(sent.help)}{fix}\n\n{where}", icon=":material/block:")
     else:
         st.warning(

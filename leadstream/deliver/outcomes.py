@@ -31,6 +31,7 @@ from email.utils import parsedate_to_datetime
 from enum import StrEnum
 
 from leadstream.protocol.response import Code, PostResult
+from leadstream.words import OUTCOME_HELP
 
 __all__ = [
     "AttemptKind",
@@ -62,36 +63,12 @@ class DeliveryOutcome(StrEnum):
     @property
     def description(self) -> str:
         """What the outcome means and what to do, for the person who sent the lead."""
-        return _DESCRIPTIONS[self]
+        return OUTCOME_HELP[self.value]
 
     @property
     def safe_to_resend(self) -> bool:
         """Whether sending the lead again cannot store it twice, whatever the lead holds."""
         return self in (DeliveryOutcome.FAILED, DeliveryOutcome.INVALID)
-
-
-_DESCRIPTIONS: dict[DeliveryOutcome, str] = {
-    DeliveryOutcome.DELIVERED: "PhoneBurner took the lead.",
-    DeliveryOutcome.REJECTED: (
-        "PhoneBurner answered and refused the lead; the code says why. Fix the lead before "
-        "sending it again."
-    ),
-    DeliveryOutcome.FAILED: (
-        "The server could not be reached or was busy on every try, so the lead was certainly "
-        "not taken. It is safe to send it again."
-    ),
-    DeliveryOutcome.INVALID: (
-        "The lead failed the checks made before sending, so it was not sent. Fix the fields "
-        "shown and send it again."
-    ),
-    DeliveryOutcome.DUPLICATE: (
-        "Skipped: the same lead is earlier in the file or was already delivered from this computer."
-    ),
-    DeliveryOutcome.UNCERTAIN: (
-        "No clear answer came back, so the lead may or may not have arrived. Look for it in "
-        "PhoneBurner before sending it again."
-    ),
-}
 
 
 class AttemptKind(StrEnum):

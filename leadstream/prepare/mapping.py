@@ -35,6 +35,7 @@ from leadstream.prepare.identity import lead_identity
 from leadstream.prepare.legend import FieldType, Legend, ValueFormatError, format_value
 from leadstream.prepare.validate import Level, Problem, validate_lead
 from leadstream.protocol.lead import LEAD_FIELDS, Lead, Phone, PhoneType
+from leadstream.words import ZIP_IN_A_FILE
 
 __all__ = [
     "FULL_NAME",
@@ -665,10 +666,13 @@ def prepare_rows(
                     continue  # already said, with the column's name, by the formatting step
                 header = _header_of(problem.field, plan.headers, phone_headers)
                 column = f", column “{_shown(header)}”" if header else ""
+                message = problem.message
+                if problem.field == "zip" and "leading zero" in message:
+                    message += " " + ZIP_IN_A_FILE  # spreadsheets drop them
                 problems.append(
                     Problem(
                         field=problem.field,
-                        message=f"Row {line}{column}: {problem.message}",
+                        message=f"Row {line}{column}: {message}",
                         level=problem.level,
                     )
                 )

@@ -19,6 +19,7 @@ import phonenumbers
 
 from leadstream.prepare.legend import FieldType, Legend, ValueFormatError, format_value
 from leadstream.protocol.lead import LEAD_FIELDS, Lead, Phone
+from leadstream.words import NO_EMAIL, zip_eight_digits, zip_too_short
 
 __all__ = [
     "Checked",
@@ -92,12 +93,7 @@ def _label(field: str) -> str:
 # ---------------------------------------------------------------------------------------------
 # Email
 
-_NO_EMAIL = Problem(
-    "email",
-    "No email: PhoneBurner may refuse the lead (INVALID EMAIL) and a lost reply cannot be "
-    "retried safely. Add the email if you have it.",
-    "warning",
-)
+_NO_EMAIL = Problem("email", NO_EMAIL, "warning")
 # The everyday shape of an address, in plain ASCII: anything this matches, email-validator
 # accepts too (tests hold the two together), at a tenth of the cost. Everything else, valid or
 # not, goes through email-validator.
@@ -327,17 +323,10 @@ def _check_zip(text: str) -> tuple[str, Problem | None]:
         return f"{m[1]}-{m[2]}", None
     if _DIGITS.fullmatch(text) and len(text) == 8:
         suggestion = f"0{text[:4]}-{text[4:]}"
-        return text, _zip_warning(
-            f"ZIP code {_shown(text)} has 8 digits; a ZIP+4 has 9. If a spreadsheet dropped a "
-            f"leading zero, it is {suggestion}: correct it in the file."
-        )
+        return text, _zip_warning(zip_eight_digits(_shown(text), suggestion))
     if _DIGITS.fullmatch(text) and len(text) < 5:
         suggestion = text.zfill(5)
-        return text, _zip_warning(
-            f"ZIP code {_shown(text)} has {len(text)} digits; US ZIP codes have 5. If a "
-            f"spreadsheet dropped leading zeros, it is {suggestion}: correct it in the file "
-            "(format the column as text so the zeros stay)."
-        )
+        return text, _zip_warning(zip_too_short(_shown(text), len(text), suggestion))
     return text, _zip_warning(
         f"ZIP code {_shown(text)} does not look like a US ZIP code (5 digits, or ZIP+4 like "
         "14204-1234). If the lead is outside the US, fill in Country."

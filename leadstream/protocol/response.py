@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Literal
 
+from leadstream.words import CODE_HELP
+
 __all__ = ["Code", "Outcome", "PostResult", "parse_response"]
 
 Outcome = Literal["SUCCESS", "FAILURE", "ERROR", "UNEXPECTED"]
@@ -21,96 +23,25 @@ Outcome = Literal["SUCCESS", "FAILURE", "ERROR", "UNEXPECTED"]
 class Code(Enum):
     """Every answer the endpoint is known to give, with help for the person who sent the lead.
 
-    Each member's value is `(reason as the endpoint writes it, what happened and what to do,
-    the lead field or setting to fix)`.
+    Each member's value is `(reason as the endpoint writes it, the lead field or setting to
+    fix)`; what happened and what to do is in `leadstream.words.CODE_HELP`, by member name.
     """
 
-    SUCCESS = ("SUCCESS", "PhoneBurner accepted the lead.", "")
-    IDNUMBER_IS_REQUIRED = (
-        "IDNUMBER IS REQUIRED",
-        "PhoneBurner did not accept the vendor key or the user ID. Check the vendor key in the "
-        "Connection settings and that a user ID is filled in.",
-        "user_id",
-    )
-    UNKNOWN_USER = (
-        "UNKNOWN USER",
-        "No PhoneBurner user has this user ID. Copy the user ID again from PhoneBurner.",
-        "user_id",
-    )
-    CANCELLED_USER = (
-        "CANCELLED USER",
-        "This PhoneBurner user's account is cancelled, so it cannot receive leads. Send the lead "
-        "to another user ID.",
-        "user_id",
-    )
-    INVALID_EMAIL = (
-        "INVALID EMAIL",
-        "PhoneBurner needs a valid email address for this lead. Fill in or correct the email "
-        "(it should look like name@example.com).",
-        "email",
-    )
-    DUPLICATE_EMAIL = (
-        "DUPLICATE EMAIL",
-        "This LeadStream already has a lead with this email address, so it was not added again. "
-        "Nothing to do unless this is a different person with a shared email.",
-        "email",
-    )
-    CM_ID_IS_REQUIRED = (
-        "CM_ID IS REQUIRED",
-        "The LeadStream ID (cm_id) is missing. Fill it in; PhoneBurner shows it on the "
-        "LeadStream's settings.",
-        "cm_id",
-    )
-    CM_ID_IS_INVALID = (
-        "CM_ID IS INVALID",
-        "This LeadStream ID (cm_id) does not belong to this user. Check both the cm_id and the "
-        "user ID.",
-        "cm_id",
-    )
-    BAD_RESPONSE_TYPE = (
-        "BAD RESPONSE TYPE",
-        "The request asked for a response type PhoneBurner does not offer. Remove "
-        "`response_type` or set it to `text`.",
-        "response_type",
-    )
-    UNKNOWN_CODE = (
-        "",
-        "PhoneBurner refused the lead with a reason this tool does not know. Read the reason "
-        "shown, fix the lead, and contact PhoneBurner support if it is unclear.",
-        "",
-    )
-    RATE_LIMITED = (
-        "HTTP 429",
-        "The server asked us to slow down. The lead was not taken; it is safe to send again "
-        "in a moment.",
-        "",
-    )
-    SERVER_UNAVAILABLE = (
-        "SERVER UNAVAILABLE",
-        "The server was unavailable or overloaded, and did not take the lead. It is safe to "
-        "send again later.",
-        "",
-    )
-    REQUEST_REFUSED = (
-        "REQUEST REFUSED",
-        "The server refused the request itself before reading the lead (an HTTP 4xx error, "
-        "such as 404 for an address that does not exist), so the lead was not taken. Check the "
-        "target address and the vendor key; sending again is safe once they are right.",
-        "",
-    )
-    UNREADABLE_ANSWER = (
-        "UNREADABLE ANSWER",
-        "The server answered with something that is not a LeadStream answer (for example an "
-        "error page). The lead may or may not have arrived: look for it in PhoneBurner "
-        "before sending it again.",
-        "",
-    )
-    NO_ANSWER = (
-        "NO ANSWER",
-        "The server did not answer. The lead may or may not have arrived: look for it in "
-        "PhoneBurner before sending it again.",
-        "",
-    )
+    SUCCESS = ("SUCCESS", "")
+    IDNUMBER_IS_REQUIRED = ("IDNUMBER IS REQUIRED", "user_id")
+    UNKNOWN_USER = ("UNKNOWN USER", "user_id")
+    CANCELLED_USER = ("CANCELLED USER", "user_id")
+    INVALID_EMAIL = ("INVALID EMAIL", "email")
+    DUPLICATE_EMAIL = ("DUPLICATE EMAIL", "email")
+    CM_ID_IS_REQUIRED = ("CM_ID IS REQUIRED", "cm_id")
+    CM_ID_IS_INVALID = ("CM_ID IS INVALID", "cm_id")
+    BAD_RESPONSE_TYPE = ("BAD RESPONSE TYPE", "response_type")
+    UNKNOWN_CODE = ("", "")
+    RATE_LIMITED = ("HTTP 429", "")
+    SERVER_UNAVAILABLE = ("SERVER UNAVAILABLE", "")
+    REQUEST_REFUSED = ("REQUEST REFUSED", "")
+    UNREADABLE_ANSWER = ("UNREADABLE ANSWER", "")
+    NO_ANSWER = ("NO ANSWER", "")
 
     @property
     def reason(self) -> str:
@@ -118,12 +49,13 @@ class Code(Enum):
 
     @property
     def help(self) -> str:
-        return self.value[1]
+        """What happened and what to do, in the words of `leadstream.words`."""
+        return CODE_HELP[self.name]
 
     @property
     def field(self) -> str:
         """The lead field or setting that the user should change, or `""`."""
-        return self.value[2]
+        return self.value[1]
 
     @classmethod
     def for_reason(cls, reason: str) -> Code:
