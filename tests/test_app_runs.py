@@ -268,6 +268,10 @@ def test_app_pauses_a_run_the_cli_is_sending_then_resumes_it(home: Path, tmp_pat
         assert "Being sent by process" in texts(at.caption)
         at.button(key=f"run.pause.{run_id}").click().run()
         assert not at.exception, at.exception
+        with Journal(home / JOURNAL_FILENAME) as journal:
+            # Said while the CLI finishes the leads on their way (unless it already stopped).
+            stopped = journal.run(run_id).status != "running"
+        assert stopped or "Pause asked" in texts(at.caption)
         _, stderr = cli.communicate(timeout=30)
         assert cli.returncode == 1, stderr.decode()
     finally:

@@ -74,30 +74,16 @@ def _ask_resume(run_id: int) -> None:
 
 def _pause(journal: Journal, run_id: int) -> None:
     try:
-        asked = engine_for(journal).pause(run_id)
+        engine_for(journal).pause(run_id)
     except RunProblem as error:
         _notify("error", str(error))
-        return
-    if asked == "asked":
-        _notify(
-            "info",
-            f"Asked the program sending run #{run_id} to pause: it stops once the leads on "
-            "their way are answered.",
-        )
 
 
 def _cancel(journal: Journal, run_id: int) -> None:
     try:
-        asked = engine_for(journal).cancel(run_id)
+        engine_for(journal).cancel(run_id)
     except RunProblem as error:
         _notify("error", str(error))
-        return
-    if asked == "asked":
-        _notify(
-            "info",
-            f"Asked the program sending run #{run_id} to cancel: it stops once the leads on "
-            "their way are answered.",
-        )
 
 
 def send_run(engine: Engine, run_id: int) -> None:
@@ -170,8 +156,12 @@ def _controls(journal: Journal, progress: Progress, info: RunInfo) -> None:
             help="Stops taking new rows; rows not sent yet stay unsent.",
         )
         if not engine_for(journal).sending_here(run_id):
-            who = info.owner or "another program"
-            buttons[2].caption(f"Being sent by {md(who)}.")
+            who = md(info.owner or "another program")
+            # Another process acts on the request between two leads: say it is on its way.
+            asked = journal.run_request(run_id)
+            waiting = f" {asked.capitalize()} asked: it stops once the leads on their way are "
+            waiting += "answered."
+            buttons[2].caption(f"Being sent by {who}.{waiting if asked else ''}")
     elif status == "cancelled" and progress.pending:
         buttons[0].button(
             f"Send the {view.plural(progress.pending, 'row')} not sent yet",
