@@ -10,7 +10,7 @@ show here.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
 
 import pandas as pd
 import streamlit as st
@@ -27,6 +27,7 @@ SEARCH_KEY = K + "search"
 OUTCOMES_KEY = K + "outcomes"
 SOURCES_KEY = K + "sources"
 TARGETS_KEY = K + "targets"
+SINCE_KEY = K + "since"
 PICK_KEY = K + "pick"
 PAGE_KEY = "history.page"  # not kept across pages: each visit starts at page 1
 PAGE_SIZE = 100
@@ -60,6 +61,7 @@ def _open_in_form(entry: HistoryEntry) -> None:
 journal = ui.get_journal()
 for name in (SEARCH_KEY, OUTCOMES_KEY, SOURCES_KEY, TARGETS_KEY):
     state.setdefault(name, "" if name == SEARCH_KEY else [])
+state.setdefault(SINCE_KEY, None)
 
 st.title("History")
 st.caption(
@@ -67,7 +69,7 @@ st.caption(
     "open it in the form to fix and send it again."
 )
 
-search_col, outcome_col, source_col, target_col = st.columns([2, 2, 1, 1])
+search_col, outcome_col, source_col, target_col, since_col = st.columns([2, 2, 1, 1, 1])
 search_col.text_input(
     "Search",
     key=SEARCH_KEY,
@@ -86,12 +88,20 @@ sources = sorted({*journal.history_sources(), "form", *state[SOURCES_KEY]})
 source_col.multiselect("Sent from", sources, key=SOURCES_KEY, placeholder="Anywhere")
 targets = sorted({*journal.history_targets(), *state[TARGETS_KEY]})
 target_col.multiselect("Sent to", targets, key=TARGETS_KEY, placeholder="Any target")
+since_col.date_input(
+    "Sent since",
+    key=SINCE_KEY,
+    format="YYYY-MM-DD",
+    help="Only leads sent on or after this day (this computer's time zone).",
+)
+since = state[SINCE_KEY]
 
 wanted = HistoryFilter(
     search=state[SEARCH_KEY],
     outcomes=tuple(state[OUTCOMES_KEY]),
     sources=tuple(state[SOURCES_KEY]),
     targets=tuple(state[TARGETS_KEY]),
+    since=None if since is None else datetime.combine(since, time.min),
 )
 by_outcome = journal.history_outcome_counts(wanted)
 total = sum(by_outcome.values())

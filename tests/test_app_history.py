@@ -7,6 +7,7 @@ import io
 import sys
 from collections import Counter
 from collections.abc import Callable
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from ui.state import get_journal, get_sandbox
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
 
-from fill_journal import fill_history, outcome_of
+from fill_journal import fill_history, outcome_of, post_time
 
 pytest_plugins = ("test_app_support",)
 
@@ -167,3 +168,13 @@ def test_a_big_history_downloads_every_match(
     rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
     assert len(rows) == expected
     assert {(r["source"], r["outcome"]) for r in rows} == {("cli", "delivered")}
+
+
+def test_sent_since_keeps_the_newer_leads(big_history: AppTest) -> None:
+    at = big_history
+    at.date_input(key="keep.history.since").set_value(date(2026, 11, 2)).run()
+    assert not at.exception
+    start = datetime(2026, 11, 2).astimezone(UTC)  # the day begins in this computer's zone
+    expected = sum(1 for i in range(BIG) if post_time(i) >= start)
+    assert 0 < expected < BIG
+    assert any(c.value.startswith(f"{expected:,} leads:") for c in at.caption)

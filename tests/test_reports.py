@@ -23,7 +23,7 @@ from leadstream.protocol.response import parse_response
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
 
-from fill_journal import OUTCOME_CYCLE, fill_history, fill_run, outcome_of
+from fill_journal import OUTCOME_CYCLE, fill_history, fill_run, outcome_of, post_time
 
 POSTS = 6_000  # above the 5,000 the page used to stop at
 RUN_ROWS = 1_234
@@ -74,7 +74,7 @@ HISTORY_FILTERS = [
     (HistoryFilter(search="100%"), lambda i: False),  # `%` is a character, not a wildcard
     (
         HistoryFilter(since=datetime(2026, 11, 1, 1, 0, tzinfo=UTC)),
-        lambda i: i >= 3600,
+        lambda i: post_time(i) >= datetime(2026, 11, 1, 1, 0, tzinfo=UTC),
     ),
     (HistoryFilter(run_id=99), lambda i: False),
 ]

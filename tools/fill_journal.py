@@ -12,6 +12,7 @@ import argparse
 import json
 import sqlite3
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -20,7 +21,7 @@ from leadstream.deliver.journal import Journal
 from leadstream.deliver.target import Target
 from leadstream.protocol.lead import Lead
 
-__all__ = ["OUTCOME_CYCLE", "fill_history", "fill_run", "outcome_of"]
+__all__ = ["OUTCOME_CYCLE", "fill_history", "fill_run", "outcome_of", "post_time"]
 
 SANDBOX = Target.sandbox("http://127.0.0.1:8765/api/vendor/put_contact")
 LIVE = Target.live()
@@ -41,6 +42,7 @@ _CODES = {
     "uncertain": ("NO ANSWER", "No clear answer; look for it in PhoneBurner."),
 }
 _SOURCES = ("bulk", "bulk", "cli", "form", "legend test")
+FIRST_POST = datetime(2026, 11, 1, tzinfo=UTC)
 
 
 def outcome_of(index: int) -> str:
@@ -121,9 +123,13 @@ def fill_run(path: Path, rows: int) -> int:
     return run_id
 
 
+def post_time(index: int) -> datetime:
+    """When the filled journal's post `index` was sent: one every 10 s from 1 November 2026."""
+    return FIRST_POST + timedelta(seconds=10 * index)
+
+
 def fill_history(path: Path, posts: int) -> None:
-    """`posts` posts, one a second from 2026-11-01, sources and targets mixed, outcomes as
-    `outcome_of`."""
+    """`posts` posts at `post_time`, sources and targets mixed, outcomes as `outcome_of`."""
     Journal(path).close()  # the schema and indexes
     records = []
     for index in range(posts):
@@ -131,10 +137,7 @@ def fill_history(path: Path, posts: int) -> None:
         outcome = outcome_of(index)
         code, detail = _CODES[outcome]
         target = LIVE if index % 7 == 0 else SANDBOX
-        minutes, seconds = divmod(index, 60)
-        hours, minutes = divmod(minutes, 60)
-        days, hours = divmod(hours, 24)
-        time = f"2026-11-{1 + days % 28:02d}T{hours:02d}:{minutes:02d}:{seconds:02d}.000000+00:00"
+        time = post_time(index).isoformat(timespec="microseconds")
         url = f"https://www.phoneburner.com/ms/lead_redirect/{index}" if code == "SUCCESS" else ""
         params = _params(lead)
         records.append(
