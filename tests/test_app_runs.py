@@ -21,8 +21,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from leadstream.deliver.journal import JOURNAL_FILENAME, Journal, NewRow
-from leadstream.deliver.target import DEMO_CM_ID, DEMO_USER_ID, Target
+from leadstream.deliver.run_settings import RunSettings
+from leadstream.deliver.target import DEMO_CM_ID, DEMO_KEY, DEMO_USER_ID, Target
 from leadstream.protocol.lead import Lead
+from leadstream.sandbox import Account, Faults, SandboxServer
 
 ROOT = Path(__file__).resolve().parents[1]
 RUNS = "pages/runs.py"
@@ -293,3 +295,55 @@ def test_app_pauses_a_run_the_cli_is_sending_then_resumes_it(home: Path, tmp_pat
         assert journal.run(run_id).counts["delivered"] == len(emails)
     stored = sandbox_emails() - before
     assert stored == Counter(dict.fromkeys(set(emails) - by_cli, 1))  # the rest, each once
+
+
+@pytest.mark.slow
+def test_pause_cancel_and_send_the_rest_of_a_run_sent_by_the_app(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A slow sandbox of the test's own (a custom target) so the run is still going when the
+    # buttons are clicked; the key comes from the environment as configured keys do.
+    monkeypatch.setenv("LEADSTREAM_KEY", DEMO_KEY)
+    with SandboxServer(Account.demo(), faults=Faults(latency_ms=100), log=None) as sandbox:
+        target = Target.custom(sandbox.url)
+        leads = [
+            Lead(
+                firstname=f"S{n}", email=f"s{n}@example.com", user_id=DEMO_USER_ID, cm_id=DEMO_CM_ID
+            )
+            for n in range(60)
+        ]
+        with Journal(home / JOURNAL_FILENAME) as journal:
+            run_id = journal.create_run(
+                target=target,
+                source_name="slow.csv",
+                rows=[
+                    NewRow(n, n + 2, lead, {"Email": lead.email}) for n, lead in enumerate(leads)
+                ],
+                settings=RunSettings(target=target, concurrency=1, canary=False),
+            )
+        at = open_runs(run_id)
+        at.button(key=f"run.resume.{run_id}").click().run()
+        assert not at.exception, at.exception
+        at.run()
+        assert at.button(key=f"run.pause.{run_id}")  # the live panel of a run sent here
+        assert "Being sent by" not in texts(at.caption)
+        at.button(key=f"run.pause.{run_id}").click().run()
+        assert wait_for(home, run_id) == "paused"
+        at.run()
+        assert not at.exception, at.exception
+        with Journal(home / JOURNAL_FILENAME) as journal:
+            paused = journal.run(run_id)
+        assert 0 < paused.done < len(leads)
+        assert at.button(key=f"run.resume.{run_id}")
+
+        at.button(key=f"run.cancel.{run_id}").click().run()
+        assert wait_for(home, run_id) == "cancelled"
+        at.run()
+        rest = len(leads) - paused.done
+        label = f"Send the {rest} rows not sent yet"
+        assert label in [b.label for b in at.button]
+        at.button(key=f"run.resume.{run_id}").click().run()
+        assert not at.exception, at.exception
+        assert wait_for(home, run_id, timeout=60) == "finished"
+        stored = Counter(lead.lead.email for lead in sandbox.leads())
+    assert stored == Counter(dict.fromkeys((lead.email for lead in leads), 1))
