@@ -184,6 +184,15 @@ def test_desk_opens_the_default_browser(tmp_path: Path, elsewhere: Path) -> None
 
 # ---------------------------------------------------------------------------- the wheel
 
+
+def app_files(folder: Path) -> set[str]:
+    return {
+        str(path.relative_to(folder))
+        for path in folder.rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts
+    }
+
+
 # The installed app.py drawn by AppTest (its ui/ and pages/ come from the same folder).
 APP_TEST = """
 import sys
@@ -268,8 +277,9 @@ def test_the_wheel_installs_a_leadstream_command_that_works_anywhere(
     assert app.is_relative_to(venv)
     assert app.parent.parts[-2:] == desk.SHARE
     assert (app.parent / ".streamlit" / "config.toml").is_file()
-    assert (app.parent / "pages" / "bulk_upload.py").is_file()
-    assert (app.parent / "ui" / "state.py").is_file()
+    # Every file of the app's folders travels (pyproject's data-files globs name them).
+    for folder in ("pages", "ui"):
+        assert app_files(app.parent / folder) == app_files(ROOT / folder), folder
     assert not (Path(site) / "ui").exists()  # no generic top-level package installed
     drawn = subprocess.run(
         [str(python), "-c", APP_TEST, str(app)],
