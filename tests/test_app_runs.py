@@ -347,3 +347,16 @@ def test_pause_cancel_and_send_the_rest_of_a_run_sent_by_the_app(
         assert wait_for(home, run_id, timeout=60) == "finished"
         stored = Counter(lead.lead.email for lead in sandbox.leads())
     assert stored == Counter(dict.fromkeys((lead.email for lead in leads), 1))
+
+
+def test_bulk_page_lists_the_newest_unfinished_runs_and_counts_the_rest(home: Path) -> None:
+    ids = make_runs(home, 5)  # every one paused before anything was sent
+    with Journal(home / JOURNAL_FILENAME) as journal:
+        assert [info.id for info in journal.unfinished_runs(limit=2)] == ids[::-1][:2]
+        assert journal.unfinished_count() == 5
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+    at.switch_page("pages/bulk_upload.py").run()
+    assert not at.exception, at.exception
+    opened = [b.key for b in at.button if str(b.key).startswith("run.open.")]
+    assert opened == [f"run.open.{n}" for n in ids[::-1][:3]]
+    assert [link.label for link in at.page_link] == ["2 more unfinished runs on the Runs page"]

@@ -322,13 +322,18 @@ def run_panel(
 
 
 def unfinished_notice(journal: Journal, *, exclude: int | None = None) -> None:
-    """Runs left running, paused or interrupted (a closed window, a restart, the CLI), each
-    with a button that opens it on the Runs page."""
+    """Runs left running, paused or interrupted (a closed window, a restart, the CLI), the
+    newest few each with a button that opens it on the Runs page, and how many more there are."""
+    engine = engine_for(journal)
     try:
-        runs = [info for info in engine_for(journal).unfinished_runs() if info.id != exclude]
+        runs = engine.unfinished_runs(limit=UNFINISHED_SHOWN + 1)
+        total = engine.unfinished_count()
     except RunProblem as error:
         st.error(str(error))
         return
+    if exclude is not None and any(info.id == exclude for info in runs):
+        runs = [info for info in runs if info.id != exclude]
+        total -= 1
     for info in runs[:UNFINISHED_SHOWN]:
         title = f"Run #{info.id} · {info.source_name or 'file'} → {_where(info)}"
         done = f"{info.done:,} of {info.total:,} done"
@@ -342,8 +347,8 @@ def unfinished_notice(journal: Journal, *, exclude: int | None = None) -> None:
             text.markdown(f":material/pause_circle: {md(title)}: {why} with {done}.{md(message)}")
         if button.button("Open", key=f"run.open.{info.id}", icon=":material/open_in_new:"):
             open_run_page(info.id)
-    if len(runs) > UNFINISHED_SHOWN:
-        more = len(runs) - UNFINISHED_SHOWN
+    if total > UNFINISHED_SHOWN:
+        more = total - UNFINISHED_SHOWN
         st.page_link(
             RUNS_PAGE,
             label=f"{view.plural(more, 'more unfinished run')} on the Runs page",

@@ -293,9 +293,12 @@ class Engine:
     def run_count(self) -> int:
         return self.journal.run_count()
 
-    def unfinished_runs(self) -> list[RunInfo]:
-        """Runs running, paused or interrupted, newest first."""
-        return self.journal.unfinished_runs()
+    def unfinished_runs(self, *, limit: int | None = None) -> list[RunInfo]:
+        """Runs running, paused or interrupted, newest first (the newest `limit` when given)."""
+        return self.journal.unfinished_runs(limit=limit)
+
+    def unfinished_count(self) -> int:
+        return self.journal.unfinished_count()
 
     def write_results(self, run_id: int, out: BinaryIO) -> None:
         """The run's results as CSV (UTF-8 with BOM), streamed from the journal to `out`."""

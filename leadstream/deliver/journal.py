@@ -870,12 +870,20 @@ class Journal:
         """How many runs the journal holds, finished or not."""
         return int(self._read("SELECT COUNT(*) FROM runs")[0][0])
 
-    def unfinished_runs(self) -> list[RunInfo]:
-        """Runs that are running, paused or were interrupted, newest first."""
+    def unfinished_runs(self, *, limit: int | None = None) -> list[RunInfo]:
+        """Runs that are running, paused or were interrupted, newest first (the newest
+        `limit` of them when given)."""
         ids = self._read(
-            "SELECT id FROM runs WHERE status IN ('running', 'paused') ORDER BY id DESC"
+            "SELECT id FROM runs WHERE status IN ('running', 'paused') ORDER BY id DESC LIMIT ?",
+            (-1 if limit is None else max(int(limit), 0),),
         )
         return [self.run(row[0]) for row in ids]
+
+    def unfinished_count(self) -> int:
+        """How many runs are running, paused or were interrupted."""
+        return int(
+            self._read("SELECT COUNT(*) FROM runs WHERE status IN ('running', 'paused')")[0][0]
+        )
 
     def begin_run(self, run_id: int) -> None:
         """Mark the run as being sent by this process; refuse if another live process is."""
