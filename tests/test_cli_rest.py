@@ -36,7 +36,9 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("LEADSTREAM_KEY", raising=False)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(
-        leadstream.cli_rest, "REST_OPTIONS", {"max_attempts": 40, "base_delay_s": 0.01}
+        leadstream.cli_rest,
+        "REST_OPTIONS",
+        {"max_attempts": 40, "base_delay_s": 0.01, "max_delay_s": 0.05},
     )
     monkeypatch.setattr(leadstream.deliver.client, "RetryPolicy", lambda: FAST)
     return tmp_path / "home"

@@ -474,3 +474,157 @@ def test_an_app_session_never_shows_or_stores_the_key(
     audit.add_files("journal folder", home)
     add_captured(audit, capfd, logs)
     audit.assert_clean()
+
+
+# --- the REST access token ----------------------------------------------------------------------
+
+PLAIN_TOKEN = "AUDIT-7Q9Z-ACCESS-TOKEN-5522"
+# `/`, `+`, `=`, `&` and `%` change when encoded or escaped, as in ODD_KEY.
+ODD_TOKEN = "AUDIT-7Q9Z/ACCESS+TOKEN=5522&x%"
+TOKENS = [pytest.param(PLAIN_TOKEN, id="plain-token"), pytest.param(ODD_TOKEN, id="odd-token")]
+
+
+def account_with_token(token: str) -> Account:
+    demo = Account.demo()
+    users = tuple(
+        dataclasses.replace(user, token=token if user.user_id == DEMO_USER_ID else "")
+        for user in demo.users
+    )
+    return dataclasses.replace(demo, users=users, require_email=False)
+
+
+class _HeaderEcho(BaseHTTPRequestHandler):
+    """A debugging error page that quotes the request's headers, Authorization included."""
+
+    def do_GET(self) -> None:
+        headers = html.escape(str(self.headers))
+        body = f"<html><body><h1>Fatal error</h1><pre>{headers}</pre>{self.headers}</body></html>"
+        data = body.encode("utf-8")
+        self.send_response(500)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def header_echo_server() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _HeaderEcho)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/api/vendor/put_contact"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize("token", TOKENS)
+@pytest.mark.usefixtures("fast_retries")
+def test_rest_commands_never_show_or_store_the_token(
+    token: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    logs: pytest.LogCaptureFixture,
+) -> None:
+    import leadstream.cli_rest
+
+    audit = Audit(token)
+    home = tmp_path / "home"
+    monkeypatch.setenv("LEADSTREAM_HOME", str(home))
+    monkeypatch.setenv("LEADSTREAM_KEY", "XXXYYYZZZ")
+    monkeypatch.setenv("LEADSTREAM_TOKEN", token)
+    monkeypatch.setattr(
+        leadstream.cli_rest,
+        "REST_OPTIONS",
+        {"max_attempts": 30, "base_delay_s": 0.01, "max_delay_s": 0.05},
+    )
+    monkeypatch.chdir(tmp_path)
+    leads = tmp_path / "leads.csv"
+    leads.write_text(LEADS, encoding="utf-8")
+    log = io.StringIO()
+    ids = ["--user-id", DEMO_USER_ID, "--cm-id", DEMO_CM_ID]
+    faults = Faults(lost_reply_rate=0.3, timeout_rate=0.1, timeout_hold_s=0.2, seed=8)
+
+    def cli(*argv: str) -> int:
+        code = main(list(argv))
+        add_captured(audit, capsys, logs)
+        return code
+
+    with (
+        SandboxServer(account_with_token(token), faults=faults, log=log) as sandbox,
+        header_echo_server() as echo,
+    ):
+        assert cli("legend", "fetch", "--url", sandbox.url) == 0
+        assert cli("legend", "fetch", "--url", sandbox.url, "--format", "json", "--save", "L") == 0
+        assert cli("legend", "fetch", "--url", echo) == 1
+        assert cli("legend", "fetch", "--url", closed_port_url()) == 1
+        sent = cli("send", str(leads), "--url", sandbox.url, *ids)
+        for _ in range(10):  # a streak of silence pauses the run: carry it on
+            if sent == 0:
+                break
+            sent = cli("send", str(leads), "--url", sandbox.url, *ids, "--resume", "1")
+        with Journal(home / "journal.sqlite3") as journal:
+            run_id = max(info.id for info in journal.runs())
+        cli("check", str(run_id), "--url", sandbox.url, "--resend", "--results", "checked.csv")
+        assert cli("check", str(run_id), "--url", echo) == 2  # another target: refused
+        # The token from a token file, then from secrets.toml, masked when named.
+        monkeypatch.delenv("LEADSTREAM_TOKEN")
+        (tmp_path / "token.txt").write_text(token + "\n", encoding="utf-8")
+        assert cli("legend", "fetch", "--url", sandbox.url, "--token-file", "token.txt") == 0
+        (tmp_path / ".streamlit").mkdir()
+        (tmp_path / ".streamlit" / "secrets.toml").write_text(
+            f"LEADSTREAM_TOKEN = {json.dumps(token)}\n", encoding="utf-8"
+        )
+        assert cli("legend", "fetch", "--url", sandbox.url) == 0
+        assert cli("legend", "fetch", "--url", sandbox.url, "--token-file", "missing.txt") == 0
+
+        # The client itself: its repr, an echoed header, and exceptions as tracebacks show them.
+        from leadstream.deliver.rest import RestClient, RestClientError
+
+        with RestClient.for_put_contact(echo, token, max_attempts=2, base_delay_s=0) as rest:
+            audit.add("rest client repr", rest)
+            with pytest.raises(RestClientError) as raised:
+                rest.custom_fields()
+            audit.add("exception", (str(raised.value), repr(raised.value), raised.value.problem))
+            audit.add("traceback", "".join(traceback.format_exception(raised.value)))
+        from leadstream.sandbox.__main__ import _banner
+
+        audit.add("sandbox banner", _banner(sandbox, "account.json"))
+        audit.add("stored leads", [s.to_dict() for s in sandbox.leads()])
+    audit.add("sandbox log", log.getvalue())
+    assert sandbox.rest_stats()["requests"] > 5
+    audit.add("checked.csv", (tmp_path / "checked.csv").read_bytes())
+    with Journal(home / "journal.sqlite3") as journal:
+        audit.add("runs", [(info, journal.run_rows(info.id)) for info in journal.runs()])
+        audit.add("legend", journal.legend("L"))
+        audit.add_files("journal folder (open)", home)
+    audit.add_files("journal folder (closed)", home)
+    audit.assert_clean()
+
+
+def test_rest_subprocess_keeps_the_token_out_of_its_output_and_arguments(tmp_path: Path) -> None:
+    audit = Audit(PLAIN_TOKEN)
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "LEADSTREAM_HOME": str(tmp_path / "home"),
+        "LEADSTREAM_TOKEN": PLAIN_TOKEN,
+        "PYTHONPATH": str(REPO),
+    }
+    with header_echo_server() as echo:
+        for url in (closed_port_url(), echo):
+            command = [sys.executable, "-m", "leadstream", "legend", "fetch", "--url", url]
+            done = subprocess.run(
+                command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+            )
+            audit.add("arguments", " ".join(command))
+            audit.add("stdout", done.stdout)
+            audit.add("stderr", done.stderr)
+            assert done.returncode == 1
+            assert "Traceback" not in done.stderr
+            assert "token: ****" in done.stderr
+    audit.assert_clean()
