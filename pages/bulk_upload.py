@@ -13,6 +13,7 @@ cached preview, the run on screen); widgets whose values must survive a page swi
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -25,13 +26,16 @@ from leadstream.deliver.journal import Journal, JournalError
 from leadstream.deliver.run_settings import RunSettings, RunSettingsError
 from leadstream.deliver.target import TargetKind
 from leadstream.prepare.files import FileReadError, Table, read_table
+from leadstream.prepare.headers import confidence_labels, unmatched_warning
 from leadstream.prepare.legend import Legend
 from leadstream.prepare.mapping import (
     ColumnMapping,
     MappingError,
     PreparedRow,
     auto_match,
+    mismatched_columns,
     prepare_rows,
+    remember_choices,
 )
 from leadstream.prepare.plan import plan_summary
 from ui import state as ui
@@ -59,6 +63,9 @@ RUN = K + "run_id"
 NOTICES = K + "notices"
 DETECTED = K + "detected"
 CARRIED = K + "carried"
+REMEMBERED = K + "remembered"  # header → choice, over every sheet and file seen
+GUARD = K + "guard"  # (prepared key, columns whose values mostly fail their field's check)
+HOW_SURE = "How sure"
 
 ENCODING = W + "encoding"
 DELIMITER = W + "delimiter"
@@ -286,15 +293,18 @@ def _canonical(table: Table, legend: Legend | None) -> ColumnMapping:
     """The mapping of column → target for this table, auto-matched on first sight."""
     columns = tuple(table.columns)
     if state.get(MAPPING_FOR) != columns or MAPPING not in state:
-        mapping, kept = view.carry_mapping(state.get(MAPPING), columns, legend)
+        # Choices of every sheet and file seen, so that a visit to another sheet loses none.
+        state[REMEMBERED] = remember_choices(state.get(REMEMBERED), state.get(MAPPING))
+        remembered = ColumnMapping(dict(state[REMEMBERED]), {})
+        mapping, kept = view.carry_mapping(remembered, columns, legend)
         state[MAPPING] = mapping
         state[MAPPING_FOR] = columns
         bump(MAP_VERSION)
         state[CARRIED] = kept
     if kept := state.get(CARRIED, 0):
         st.info(
-            f"Kept your choices from the last file for the {view.plural(kept, 'column')} it "
-            "shares with this one. Check them below, or match the columns again automatically "
+            f"Kept your choices for the {view.plural(kept, 'column')} this sheet or file shares "
+            "with the one before. Check them below, or match the columns again automatically "
             "(under “Save or load this mapping”).",
             icon=":material/info:",
         )
@@ -384,7 +394,16 @@ def mapping_step(
     other: dict[str, str] = state.get(OTHER_CONSTANTS, {})
     _other_constants_line(other, legend)
     mapping_columns = _mapping_editor(table, legend)
-    st.caption(md(view.mapping_summary(columns, mapping_columns)))
+    # Every column is matched or named here as not sent, where it cannot be missed.
+    summary = view.mapping_summary(columns, mapping_columns)
+    if unmatched_warning(columns, mapping_columns.columns):
+        st.warning(
+            md(summary) + " Those columns are not sent: choose a field for any you want in "
+            "PhoneBurner.",
+            icon=":material/visibility_off:",
+        )
+    else:
+        st.caption(md(summary))
     mapping = view.with_row_values(
         mapping_columns,
         other,
@@ -459,12 +478,15 @@ def _mapping_editor(table: Table, legend: Legend | None) -> ColumnMapping:
     mapping_columns: ColumnMapping = state[MAPPING]
     menu = view.target_menu(legend, extra=mapping_columns.columns.values())
     key = _editor_key()
+    shown = view.mapping_table(table, mapping_columns, menu)
+    sure = confidence_labels(columns, mapping_columns.columns, legend)
+    shown.insert(2, HOW_SURE, [sure.get(column, "") for column in columns])
     st.data_editor(
-        view.mapping_table(table, mapping_columns, menu),
+        shown,
         key=key,
         hide_index=True,
         num_rows="fixed",
-        disabled=[view.MAPPING_COLUMNS[0], view.MAPPING_COLUMNS[2]],
+        disabled=[view.MAPPING_COLUMNS[0], HOW_SURE, view.MAPPING_COLUMNS[2]],
         height=min(35 * (len(columns) + 1) + 3, 528),
         column_config={
             view.MAPPING_COLUMNS[0]: st.column_config.TextColumn(width="medium"),
@@ -473,6 +495,11 @@ def _mapping_editor(table: Table, legend: Legend | None) -> ColumnMapping:
                 required=True,
                 width="medium",
                 help="Click a cell to choose the lead field this column fills.",
+            ),
+            HOW_SURE: st.column_config.TextColumn(
+                width="medium",
+                help="Exact: the field's own name. Known header: how an export (HubSpot, "
+                "Salesforce…) names it. Close to: a near spelling, check it.",
             ),
             view.MAPPING_COLUMNS[2]: st.column_config.TextColumn(width="large"),
         },
@@ -729,6 +756,36 @@ def _sending_options() -> None:
         )
 
 
+def _guard(mapping: ColumnMapping, legend: Legend | None) -> str:
+    """Columns whose values mostly fail their field's check (phone numbers matched to State)
+    stop the send until the match is fixed or “Send anyway” is ticked; why, or ""."""
+    cached = state.get(PREPARED)
+    if cached is None:
+        return ""
+    prepared_key, rows = cached
+    guard = state.get(GUARD)
+    if guard is None or guard[0] != prepared_key:
+        guard = (prepared_key, mismatched_columns(rows, mapping))
+        state[GUARD] = guard
+    found = guard[1]
+    if not found:
+        return ""
+    for mismatch in found:
+        st.error(md(mismatch.message(legend)), icon=":material/rule:")
+    # A new set of doubtful columns asks again: the tick is for these columns only.
+    asked = "|".join(f"{m.column}>{m.target}" for m in found)
+    if st.checkbox(
+        "Send anyway: these columns are matched as I want",
+        key=f"bulk.send_anyway.{zlib.crc32(asked.encode())}",
+    ):
+        return ""
+    listed = ", ".join(f"“{m.column}”" for m in found)
+    return (
+        f"Not sent yet: {listed} {'looks' if len(found) == 1 else 'look'} matched to the wrong "
+        "field. Fix the match in step 2, or tick “Send anyway”."
+    )
+
+
 def _blocked(conn: ui.Connection, preview: view.Preview) -> str:
     """Why the Send button is off, or ""."""
     if conn.problem:
@@ -795,7 +852,7 @@ def send_step(
 ) -> None:
     st.subheader("4 · Send")
     _sending_options()
-    blocked = _blocked(conn, preview)
+    blocked = _guard(mapping, legend) or _blocked(conn, preview)
     if blocked:
         st.error(blocked, icon=":material/back_hand:")
     where = target_label(conn)

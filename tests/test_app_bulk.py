@@ -333,7 +333,7 @@ def test_mapping_edit_and_load_saved_mapping(page: AppTest, token: str) -> None:
         "Tags": None,
         "Phone number": "phone",
     }
-    assert "Kept your choices from the last file for the 3 columns" in texts(page.info)
+    assert "Kept your choices for the 3 columns this sheet or file shares" in texts(page.info)
 
 
 # ---------------------------------------------------------------------------- preview

@@ -5,7 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from leadstream.prepare.mapping import ColumnMapping, mismatched_columns, prepare_rows
+from leadstream.prepare.mapping import (
+    ColumnMapping,
+    mismatched_columns,
+    prepare_rows,
+    remember_choices,
+)
 
 ROUTING = {"user_id": "377310706", "cm_id": "576846"}
 
@@ -86,3 +91,12 @@ def test_the_message_names_column_field_counts_and_the_better_field() -> None:
         "State. Its name suggests Phone. Choose the right field for it above (or ignore it), or "
         "tick “Send anyway”."
     )
+
+
+def test_remember_choices_keeps_every_sheets_choices() -> None:
+    contacts = ColumnMapping({"Full Name": "fullname", "Notes": "promocode"})
+    cover = ColumnMapping({"Exported by": None, "Notes": None})
+    remembered = remember_choices(None, contacts)
+    remembered = remember_choices(remembered, cover)
+    assert remembered == {"Full Name": "fullname", "Notes": None, "Exported by": None}
+    assert remember_choices(remembered, None) == remembered

@@ -12,6 +12,7 @@ from leadstream.prepare.files import read_table
 from leadstream.prepare.headers import (
     FULL_NAME,
     SYNONYMS,
+    confidence_labels,
     header_key,
     match_headers,
     split_full_name,
@@ -299,3 +300,14 @@ def test_cp1252_semicolon_sheet_with_full_names(fresh_sandbox: SandboxServer) ->
     assert [p["city"] for p in stored] == ["Québec", "Boston"]
     assert [p["country"] for p in stored] == ["Canada", "USA"]
     assert [p["custom_field"] for p in stored] == [{"195481": "12/24/2026"}] * 2
+
+
+def test_confidence_labels_follow_the_choices_made() -> None:
+    columns = ["Email", "State/Region", "Emial Backup", "Notes"]
+    targets = {"Email": "email", "State/Region": "state", "Emial Backup": "city", "Notes": None}
+    assert confidence_labels(columns, targets) == {
+        "Email": "Exact",
+        "State/Region": "Known header (HubSpot)",
+        "Emial Backup": "Chosen by you",
+        "Notes": "Not sent",
+    }

@@ -30,6 +30,7 @@ __all__ = [
     "SYNONYMS",
     "HeaderMatch",
     "MatchKind",
+    "confidence_labels",
     "header_key",
     "match_headers",
     "split_full_name",
@@ -522,6 +523,24 @@ def _near(
                 close_to=choices[found],
             )
     return None
+
+
+def confidence_labels(
+    columns: Sequence[str], targets: dict[str, str | None], legend: Legend | None = None
+) -> dict[str, str]:
+    """For each column, how sure its current choice is, as the mapping table shows it: the
+    automatic match's confidence while the choice is still that match, “Chosen by you” once the
+    person changed it, “Not sent” when it fills nothing."""
+    labels: dict[str, str] = {}
+    for match in match_headers(columns, legend):
+        target = targets.get(match.header)
+        if target is None:
+            labels[match.header] = "Not sent"
+        elif target == match.target:
+            labels[match.header] = match.confidence
+        else:
+            labels[match.header] = "Chosen by you"
+    return labels
 
 
 def unmatched_warning(columns: Sequence[str], targets: dict[str, str | None]) -> str | None:

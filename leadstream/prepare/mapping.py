@@ -51,6 +51,7 @@ __all__ = [
     "mismatched_columns",
     "normalize_target",
     "prepare_rows",
+    "remember_choices",
     "split_tags",
     "target_choices",
     "target_label",
@@ -436,6 +437,16 @@ def auto_match(columns: Sequence[str], legend: Legend | None = None) -> ColumnMa
     misses); its `HeaderMatch` list says how sure each choice is.
     """
     return ColumnMapping({m.header: m.target for m in match_headers(columns, legend)}, {})
+
+
+def remember_choices(
+    remembered: dict[str, str | None] | None, mapping: ColumnMapping | None
+) -> dict[str, str | None]:
+    """Every column's choice seen so far, across the sheets of a workbook (and the files
+    before): `mapping`'s choices over the `remembered` ones. Switching from sheet A to B and
+    back keeps A's choices, which a mapping of B alone would have forgotten; a header both
+    sheets share takes the latest choice."""
+    return {**(remembered or {}), **(mapping.columns if mapping is not None else {})}
 
 
 # --- Rows → leads ------------------------------------------------------------------------------

@@ -1,0 +1,131 @@
+"""AppTest: the Bulk upload page with real exports (issue 10): header matches and how sure they
+are, a workbook with a cover sheet, sheet switching that keeps hand-made choices, and the guard
+that stops a column matched to the wrong field."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+from streamlit.testing.v1 import AppTest
+from test_app_bulk import open_page, settle_all, texts, upload
+
+from leadstream.prepare.mapping import ColumnMapping
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("LEADSTREAM_HOME", str(tmp_path))
+    monkeypatch.delenv("LEADSTREAM_KEY", raising=False)
+    return tmp_path
+
+
+@pytest.fixture
+def page(home: Path) -> Iterator[AppTest]:
+    at = open_page()
+    yield at
+    settle_all(home)
+
+
+def hubspot_csv(token: str, rows: int = 3) -> bytes:
+    lines = [
+        "Record ID,First Name,Last Name,Email,Phone Number,State/Region,Country/Region,"
+        "Lifecycle Stage"
+    ]
+    for i in range(rows):
+        lines.append(
+            f"{i},Ann{i},Lee,ann{i}+{token}@example.com,(716) 293-23{i:02d},NY,United States,lead"
+        )
+    return ("\r\n".join(lines) + "\r\n").encode()
+
+
+def cover_workbook(token: str) -> bytes:
+    book = Workbook()
+    cover = book.active
+    assert cover is not None
+    cover.title = "Export info"
+    cover.append(["Exported by", "Ann Owner"])
+    cover.append(["Report", "All contacts"])
+    contacts = book.create_sheet("Contacts")
+    contacts.append(["Full Name", "Email Address", "Mobile Phone", "Notes"])
+    contacts.append(["Jane Smith", f"jane+{token}@example.com", "7025306954", "call back"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def editor(at: AppTest) -> str:
+    return f"bulk.map_editor.{at.session_state['bulk.map_version']}"
+
+
+def test_a_hubspot_export_is_matched_and_the_columns_left_out_are_named(page: AppTest) -> None:
+    at = upload(page, "hubspot.csv", hubspot_csv("hub"))
+    mapping: ColumnMapping = at.session_state["bulk.mapping"]
+    assert mapping.columns["State/Region"] == "state"
+    assert mapping.columns["Country/Region"] == "country"
+    assert mapping.columns["Phone Number"] == "phone"
+    shown = texts(at.warning).replace("\\", "")
+    assert "Ignored: “Record ID”, “Lifecycle Stage”." in shown
+    assert "Those columns are not sent" in shown
+
+
+def test_the_workbook_opens_on_its_contacts_and_keeps_choices_across_sheets(
+    page: AppTest,
+) -> None:
+    at = upload(page, "export.xlsx", cover_workbook("wb"), XLSX)
+    assert at.selectbox(key="keep.bulk.sheet").value == "Contacts"
+    assert "the one that looks most like contacts" in texts(at.info).replace("\\", "")
+    mapping: ColumnMapping = at.session_state["bulk.mapping"]
+    assert mapping.columns["Full Name"] == "fullname"
+
+    # By hand: Notes goes to the promo code.
+    at.session_state[editor(at)] = {
+        "edited_rows": {3: {"Sends as": "Promo code"}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    at.run()
+    assert at.session_state["bulk.mapping"].columns["Notes"] == "promocode"
+
+    at.selectbox(key="keep.bulk.sheet").set_value("Export info").run()
+    assert not at.exception
+    at.selectbox(key="keep.bulk.sheet").set_value("Contacts").run()
+    assert not at.exception
+    assert at.session_state["bulk.mapping"].columns["Notes"] == "promocode"
+    assert "Kept your choices for the 4 columns" in texts(at.info)
+
+
+def test_a_column_of_phone_numbers_as_state_stops_the_send(page: AppTest) -> None:
+    rows = "\n".join(f"guard{i}@example.com,(716) 293-24{i:02d}" for i in range(6))
+    at = upload(page, "guard.csv", f"Email,State\n{rows}\n".encode())
+    shown = texts(at.error).replace("\\", "")
+    assert "Column “State” is matched to State, but 6 of its 6 values are not a valid State." in (
+        shown
+    )
+    assert "Not sent yet: “State” looks matched to the wrong field." in shown
+    assert at.button(key="bulk.send").disabled
+
+    (anyway,) = [c for c in at.checkbox if c.label.startswith("Send anyway")]
+    anyway.check().run()
+    assert not at.button(key="bulk.send").disabled
+    assert "Not sent yet" not in texts(at.error)
+
+
+def test_fixing_the_match_lifts_the_guard(page: AppTest) -> None:
+    rows = "\n".join(f"fix{i}@example.com,(716) 293-25{i:02d}" for i in range(6))
+    at = upload(page, "guard.csv", f"Email,State\n{rows}\n".encode())
+    assert at.button(key="bulk.send").disabled
+    at.session_state[editor(at)] = {
+        "edited_rows": {1: {"Sends as": "Phone"}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    at.run()
+    assert at.session_state["bulk.mapping"].columns["State"] == "phone"
+    assert "matched to the wrong field" not in texts(at.error)
+    assert not at.button(key="bulk.send").disabled
