@@ -75,8 +75,9 @@ def routed(lead: Lead, user: str = USER) -> Lead:
     return dataclasses.replace(lead, user_id=user, cm_id=CM)
 
 
+@pytest.mark.parametrize("email_lookups", [100, 0], ids=["email-by-email", "one-listing"])
 def test_a_run_is_settled_row_by_row(
-    sandbox_without_email_rule: SandboxServer, tmp_path: Path
+    sandbox_without_email_rule: SandboxServer, tmp_path: Path, email_lookups: int
 ) -> None:
     server = sandbox_without_email_rule
     leads = [
@@ -100,7 +101,13 @@ def test_a_run_is_settled_row_by_row(
         )
         with RestClient.for_put_contact(server.url, DEMO_TOKEN, page_size=2) as rest:
             seen: list[str] = []
-            report = settle_run(journal, rest, run_id, on_row=lambda row, f: seen.append(f.outcome))
+            report = settle_run(
+                journal,
+                rest,
+                run_id,
+                on_row=lambda row, f: seen.append(f.outcome),
+                email_lookups=email_lookups,
+            )
         states = [(row.state, row.code) for row in journal.run_rows(run_id)]
         history = {entry.row: entry.outcome for entry in journal.history(limit=100)}
     assert states == [

@@ -2,8 +2,10 @@
 
 A row is `uncertain` when a try may have stored it but no answer said so. For each one:
 
-- with an email: ask for contacts with that email. Found → `delivered`; none → `failed` (not
-  there, so safe to send again).
+- with an email: ask for contacts with that email (for many rows, look in one listing of the
+  contacts added since the run began). Found → `delivered`; none → `failed` (not there, so
+  safe to send again; and were it there after all, PhoneBurner would refuse the copy as
+  `DUPLICATE EMAIL`).
 - without one: among the contacts added since the run was created, look for the lead's phone
   (digits compared). The same phone and the same name (or a lead without a name) → `delivered`;
   no such phone → `failed`; the phone under another name → left `uncertain`, for a person.
@@ -129,27 +131,40 @@ def judge(lead: Lead, candidates: list[Contact], *, by: str) -> Finding:
 
 
 class _RecentContacts:
-    """Contacts added since the run began, fetched once (all pages) and indexed by phone."""
+    """Contacts added since the run began, fetched once (all pages), by phone and by email."""
 
     def __init__(self, rest: RestClient, since: datetime) -> None:
         self._rest = rest
         self._since = since
-        self._by_phone: dict[str, list[Contact]] | None = None
+        self._by_phone: dict[str, list[Contact]] = defaultdict(list)
+        self._by_email: dict[str, list[Contact]] = defaultdict(list)
+        self._loaded = False
+
+    def _load(self) -> None:
+        if self._loaded:
+            return
+        for contact in self._rest.contacts(updated_from=self._since):
+            added = _when(contact.date_added)
+            if added is not None and added < self._since:
+                continue  # an older contact updated since: not one the run added
+            if contact.phone:
+                self._by_phone[contact.phone].append(contact)
+            if contact.email:
+                self._by_email[contact.email.strip().casefold()].append(contact)
+        self._loaded = True
 
     def with_phone(self, phone: str) -> list[Contact]:
-        if self._by_phone is None:
-            index: dict[str, list[Contact]] = defaultdict(list)
-            for contact in self._rest.contacts(updated_from=self._since):
-                added = _when(contact.date_added)
-                if added is not None and added < self._since:
-                    continue  # an older contact updated since: not one the run added
-                if contact.phone:
-                    index[contact.phone].append(contact)
-            self._by_phone = index
+        self._load()
         return self._by_phone.get(phone, [])
 
+    def with_email(self, email: str) -> list[Contact]:
+        self._load()
+        return self._by_email.get(email.strip().casefold(), [])
 
-def _look_up(row: RunRow, rest: RestClient, recent: _RecentContacts, member: str) -> Finding:
+
+def _look_up(
+    row: RunRow, rest: RestClient, recent: _RecentContacts, member: str, *, ask_by_email: bool
+) -> Finding:
     lead = row.lead
     if member and lead.user_id and lead.user_id != member:
         return Finding(
@@ -158,7 +173,13 @@ def _look_up(row: RunRow, rest: RestClient, recent: _RecentContacts, member: str
             f"{lead.user_id}; check it with that user's token.",
         )
     if lead.email.strip():
-        return judge(lead, list(rest.contacts(email=lead.email)), by="email")
+        # One question per email is exact, and cheap for a few rows; for many, one listing of
+        # the contacts added since the run began answers them all. A lead this run stored is
+        # in that listing; one stored before it would be refused as DUPLICATE EMAIL if sent.
+        found = (
+            list(rest.contacts(email=lead.email)) if ask_by_email else recent.with_email(lead.email)
+        )
+        return judge(lead, found, by="email")
     phone = digits(lead.phone)
     if not phone:
         return Finding(
@@ -175,12 +196,15 @@ def settle_run(
     run_id: int,
     *,
     on_row: Callable[[RunRow, Finding], None] | None = None,
+    email_lookups: int = 100,
 ) -> SettleReport:
     """Look up every `uncertain` row of run `run_id` in PhoneBurner and record what was found.
 
     Each row is settled in its own transaction as it is looked up, so an interruption keeps
     what was found. Raises `RestClientError` when PhoneBurner cannot be asked (bad token, no
-    answer); the rows not yet looked up stay `uncertain`.
+    answer); the rows not yet looked up stay `uncertain`. Up to `email_lookups` uncertain
+    rows, each email is asked about on its own; beyond, the contacts added since the run began
+    are listed once and every row is looked up in that listing.
     """
     info = journal.run(run_id)
     if info.status == "running":
@@ -191,6 +215,7 @@ def settle_run(
     created = _when(info.created) or datetime.now(UTC)
     recent = _RecentContacts(rest, created - WINDOW_SLACK)
     member = rest.member_id()
+    ask_by_email = info.counts.get("uncertain", 0) <= email_lookups
     checked = delivered = failed = left = 0
     offset = 0  # rows left uncertain stay in the listing; settled ones drop out of it
     while True:
@@ -198,7 +223,7 @@ def settle_run(
         if not batch:
             break
         for row in batch:
-            finding = _look_up(row, rest, recent, member)
+            finding = _look_up(row, rest, recent, member, ask_by_email=ask_by_email)
             checked += 1
             if finding.outcome == "uncertain":
                 left += 1
