@@ -8,6 +8,8 @@ percent-encoded and HTML-escaped forms and a fragment of it must appear nowhere,
 what pytest captured from stdout, stderr, file descriptors 1 and 2, and the logging tree.
 
 Two keys: a plain one, and one with characters that change when percent-encoded or HTML-escaped.
+The REST access token gets the same audit (`legend fetch`, `check --resend`, the REST client, a
+server echoing the Authorization header), with a plain and an odd token.
 """
 
 from __future__ import annotations
