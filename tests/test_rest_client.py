@@ -293,3 +293,19 @@ def test_connection_report_when_nothing_answers(unused_port_url: str) -> None:
     assert not report.reachable
     assert "does not answer" in report.messages[0]
     assert "could not connect" in report.messages[0]
+
+
+@pytest.mark.parametrize("echo", ["{t}", "&lt;{e}&gt;", "{q}"])
+def test_escaped_forms_of_the_token_are_blotted_out_too(echo: str) -> None:
+    import html
+    from urllib.parse import quote
+
+    token = "SECRET/TOKEN+98765&x"
+    body = "<html><title>" + echo.format(t=token, e=html.escape(token), q=quote(token, safe=""))
+    transport, _ = scripted(RawResponse(200, body + "</title></html>"))
+    rest = RestClient(base_url="http://h/rest/1/", token=token, transport=transport, max_attempts=1)
+    with pytest.raises(RestClientError) as raised:
+        rest.custom_fields()
+    message = str(raised.value)
+    assert "98765" not in message
+    assert "****" in message

@@ -13,6 +13,7 @@ URL), the client's repr masks it, and any answer text quoted in a message has it
 from __future__ import annotations
 
 import functools
+import html
 import random
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol, Self, TypeVar
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import requests
 import requests.adapters
@@ -220,8 +221,17 @@ class RestClient:
     # -- one request, tried again while that may help -------------------------------------------
 
     def _redact(self, text: str) -> str:
-        if len(self._token) >= 4 and self._token in text:
-            return text.replace(self._token, mask_secret(self._token))
+        """`text` with the token blotted out, as is or as an error page may have escaped it."""
+        if len(self._token) < 4:
+            return text
+        token = self._token
+        for form in sorted(
+            {token, html.escape(token), html.escape(token, quote=False), quote(token, safe="")},
+            key=len,
+            reverse=True,
+        ):
+            if form in text:
+                text = text.replace(form, mask_secret(token))
         return text
 
     def _headers(self, with_token: bool) -> dict[str, str]:
