@@ -26,6 +26,7 @@ from leadstream.deliver.journal import Journal, JournalError
 from leadstream.deliver.run_settings import RunSettings, RunSettingsError
 from leadstream.deliver.target import TargetKind
 from leadstream.prepare.files import FileReadError, Table, read_table
+from leadstream.prepare.form import default_legend_name
 from leadstream.prepare.headers import confidence_labels, unmatched_warning
 from leadstream.prepare.legend import Legend
 from leadstream.prepare.mapping import (
@@ -270,9 +271,9 @@ def _legend_for(choice: str, journal: Journal) -> Legend | None:
 
 def _default_legend(options: dict[str, str], journal: Journal, cm_id: str) -> str:
     if cm_id:
-        for legend in journal.legends():
-            if legend.cm_id == cm_id:
-                return SAVED + legend.name
+        name = default_legend_name(journal.legends(), cm_id, preferred=ui.DEMO_LEGEND_NAME)
+        if name is not None:
+            return SAVED + name
         if SANDBOX_LEGEND + cm_id in options:
             return SANDBOX_LEGEND + cm_id
     return NO_LEGEND
@@ -623,8 +624,10 @@ def preview_step(
 ) -> tuple[tuple[Any, ...], view.Preview]:
     st.subheader("3 · Check every row")
     prepared_key, prepared = _prepared(stored, table, mapping, legend)
-    _row_choices(view.warned_count(prepared))
+    # Planned before the choices are drawn (their values are already in the session), so the
+    # radio's count of rows with warnings is the tile's: duplicates are counted as duplicates.
     key, preview = _preview(prepared_key, prepared, conn, journal)
+    _row_choices(preview.counts.warnings)
     _count_tiles(preview.counts)
     if state.get(INCLUDE_DUPLICATES):
         st.warning(

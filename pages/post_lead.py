@@ -23,6 +23,7 @@ from leadstream.prepare.form import (
     FormValues,
     PhoneRow,
     dedupe_tags,
+    default_legend_name,
     field_value,
     form_from_lead,
     is_blank,
@@ -311,11 +312,10 @@ def _choose_legend(conn: ui.Connection, legends: list[Legend]) -> list[str]:
     if state.get(LEGEND_KEY) not in [NO_LEGEND, *names]:
         # First visit, or the chosen legend was deleted: the one for this LeadStream (the demo
         # legend first when several fit), else the demo.
-        fitting = [lg.name for lg in legends if lg.cm_id == conn.cm_id]
-        if ui.DEMO_LEGEND_NAME in fitting or (not fitting and ui.DEMO_LEGEND_NAME in names):
-            state[LEGEND_KEY] = ui.DEMO_LEGEND_NAME
-        else:
-            state[LEGEND_KEY] = fitting[0] if fitting else NO_LEGEND
+        fitting = default_legend_name(legends, conn.cm_id, preferred=ui.DEMO_LEGEND_NAME)
+        if fitting is None and ui.DEMO_LEGEND_NAME in names:
+            fitting = ui.DEMO_LEGEND_NAME
+        state[LEGEND_KEY] = fitting or NO_LEGEND
     return names
 
 

@@ -129,3 +129,19 @@ def test_fixing_the_match_lifts_the_guard(page: AppTest) -> None:
     assert at.session_state["bulk.mapping"].columns["State"] == "phone"
     assert "matched to the wrong field" not in texts(at.error)
     assert not at.button(key="bulk.send").disabled
+
+
+def test_the_rows_with_warnings_count_the_same_in_the_choice_and_the_tile(page: AppTest) -> None:
+    text = (
+        "Email,Zip\n"
+        "count1@example.com,14204\n"
+        "count1@example.com,1420\n"  # a warning, and a duplicate of the row above
+        "count2@example.com,1420\n"  # a warning
+    )
+    at = upload(page, "counts.csv", text.encode())
+    at.radio(key="keep.bulk.send_warnings").set_value("warnings").run()
+    tiles = {m.label: m.value for m in at.metric}
+    assert tiles["With warnings"] == "1"
+    assert tiles["Duplicates"] == "1"
+    label = dict(zip(at.radio(key="keep.bulk.send_warnings").options, ["ready", "warnings"]))
+    assert "Ready rows and rows with warnings (1)" in label

@@ -17,6 +17,7 @@ from leadstream.prepare.form import (
     PhoneRow,
     compare_fields,
     dedupe_tags,
+    default_legend_name,
     field_value,
     form_from_lead,
     is_blank,
@@ -316,3 +317,24 @@ def test_field_value() -> None:
     assert field_value(lead, "custom_field[195481]") == "12/24/2017"
     assert field_value(lead, "custom_field[1]") == ""
     assert field_value(lead, "tags") == "Hot Lead,Lead Type"
+
+
+LEGENDS = [
+    Legend((), name="Amp & Co leads", cm_id="576846"),
+    Legend((), name="Demo LeadStream", cm_id="576846"),
+    Legend((), name="Other", cm_id="999"),
+]
+
+
+@pytest.mark.parametrize(
+    ("cm_id", "preferred", "expected"),
+    [
+        ("576846", "Demo LeadStream", "Demo LeadStream"),
+        ("576846", "", "Amp & Co leads"),
+        ("999", "Demo LeadStream", "Other"),
+        ("123", "Demo LeadStream", None),
+        ("", "Demo LeadStream", None),
+    ],
+)
+def test_default_legend_name(cm_id: str, preferred: str, expected: str | None) -> None:
+    assert default_legend_name(LEGENDS, cm_id, preferred=preferred) == expected

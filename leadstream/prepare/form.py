@@ -38,6 +38,7 @@ __all__ = [
     "ReceivedRow",
     "compare_fields",
     "dedupe_tags",
+    "default_legend_name",
     "field_value",
     "form_from_lead",
     "is_blank",
@@ -305,6 +306,19 @@ def is_blank(values: FormValues) -> bool:
     """True when no standard field (name, email, phone, address…) has anything typed: such a
     lead is not sent."""
     return not any(values.fields.get(s.name, "").strip() for s in STANDARD_FIELDS)
+
+
+def default_legend_name(
+    legends: Sequence[Legend], cm_id: str, *, preferred: str = ""
+) -> str | None:
+    """The legend a page starts with for LeadStream `cm_id`: among the saved legends for it,
+    `preferred` (the demo legend) when it is one of them, else the first; None when no saved
+    legend is for it. Saved legends come sorted by name, and “Amp & Co leads” sorting before
+    “Demo LeadStream” is no reason to choose it."""
+    fitting = [legend.name for legend in legends if cm_id and legend.cm_id == cm_id]
+    if preferred and preferred in fitting:
+        return preferred
+    return fitting[0] if fitting else None
 
 
 def pick_legend(lead: Lead, legends: Sequence[Legend], *, default_cm_id: str = "") -> str | None:
