@@ -42,7 +42,7 @@ from leadstream.prepare.legend import Legend, parse_legend
 from leadstream.prepare.mapping import ColumnMapping, PreparedRow, auto_match, prepare_rows
 from leadstream.prepare.plan import PlannedRow
 from leadstream.protocol.lead import Lead
-from leadstream.protocol.query import build_url, mask_url
+from leadstream.protocol.query import masked_url
 from leadstream.sandbox import Account, SandboxServer
 
 __all__ = ["CliError", "build_parser", "main"]
@@ -298,7 +298,7 @@ def _print_urls(leads: Iterable[Lead], *, key: str, url: str) -> None:
     """One masked URL a line, written in blocks: a dry run of 100,000 rows prints fast."""
     block: list[str] = []
     for lead in leads:
-        block.append(mask_url(build_url(lead, key=key, base_url=url)))
+        block.append(masked_url(lead, key=key, base_url=url))
         if len(block) >= 2000:
             sys.stdout.write("\n".join(block) + "\n")
             block.clear()

@@ -25,6 +25,7 @@ from leadstream.protocol.query import (
     lead_to_pairs,
     mask_secret,
     mask_url,
+    masked_url,
     split_pairs,
 )
 
@@ -279,6 +280,14 @@ def test_mask_url_never_shows_the_key(key: str, masked: str) -> None:
     # Everything else is left as it was.
     assert shown.replace(f"key={masked}", f"key={quote(key, safe='')}") == url
     assert mask_url(curl_command(url)) == curl_command(shown)
+
+
+@pytest.mark.parametrize(("key", "masked"), MASKED_KEYS)
+@pytest.mark.parametrize("lead", [LEAD, Lead(), Lead(email="ann+1@example.com", tags=["a b"])])
+def test_masked_url_is_the_masked_build_url(key: str, masked: str, lead: Lead) -> None:
+    assert masked_url(lead, key=key, base_url="http://h/p") == mask_url(
+        build_url(lead, key=key, base_url="http://h/p")
+    )
 
 
 @pytest.mark.parametrize(

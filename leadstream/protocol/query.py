@@ -31,6 +31,7 @@ __all__ = [
     "lead_to_pairs",
     "mask_secret",
     "mask_url",
+    "masked_url",
     "split_pairs",
 ]
 
@@ -89,9 +90,18 @@ def _quote_name(name: str, _cache: dict[str, str] = {}) -> str:  # noqa: B006 - 
     return quoted
 
 
+# Values made only of unreserved characters come out of `quote` unchanged; most values are, and
+# skipping `quote` for them halves the cost of a URL (100,000 of them in a dry run).
+_UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]*")
+
+
+def _quote_value(value: str) -> str:
+    return value if _UNRESERVED.fullmatch(value) else quote(value, safe="")
+
+
 def encode_pairs(pairs: Iterable[tuple[str, str]]) -> str:
     """The query string for `pairs`, every value percent-encoded as UTF-8."""
-    return "&".join(f"{_quote_name(name)}={quote(value, safe='')}" for name, value in pairs)
+    return "&".join(f"{_quote_name(name)}={_quote_value(value)}" for name, value in pairs)
 
 
 def build_url(lead: Lead, *, key: str, base_url: str = PHONEBURNER_URL) -> str:
@@ -117,6 +127,17 @@ def mask_url(url: str) -> str:
         lambda m: m.group("lead") + quote(mask_secret(unquote_plus(m.group("key"))), safe="*"),
         url,
     )
+
+
+def masked_url(lead: Lead, *, key: str, base_url: str = PHONEBURNER_URL) -> str:
+    """`mask_url(build_url(lead, key=key, base_url=base_url))`, made without ever holding the
+    URL with the key in it (and without searching it again), for showing many URLs."""
+    query = encode_pairs(lead_to_pairs(lead, key=""))
+    if not key:
+        return f"{base_url}?{query}"
+    # `key` is the first parameter of every URL (`lead_to_pairs`).
+    shown = "key=" + quote(mask_secret(key), safe="*")
+    return f"{base_url}?{shown}&{query}" if query else f"{base_url}?{shown}"
 
 
 def curl_command(url: str) -> str:
