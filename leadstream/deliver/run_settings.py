@@ -149,7 +149,7 @@ def _current(document: dict[str, Any], fallback: Target | None) -> RunSettings:
         legend=_legend(document.get("legend")),
         mapping=mapping,
         concurrency=_int(document, "concurrency", 4),
-        rate_per_s=_rate(document.get("rate_per_s")),
+        rate_per_s=_rate(document.get("rate_per_s"), zero_is_none=False),
         canary=_bool(document, "canary", True),
         pause_after_failures=_int(document, "pause_after_failures", 5),
         include_duplicates=_bool(document, "include_duplicates", False),
@@ -180,7 +180,7 @@ def _legacy(document: dict[str, Any], fallback: Target | None) -> RunSettings:
         cm_id=constants.get("cm_id", ""),
         mapping=mapping,
         concurrency=max(_int(document, "concurrency", 4), 1),
-        rate_per_s=_rate(document.get("rate")),
+        rate_per_s=_rate(document.get("rate"), zero_is_none=True),
         canary=_bool(document, "canary", True),
         pause_after_failures=max(_int(document, "pause_after_failures", 5), 0),
         include_duplicates=_bool(document, "include_duplicates", False),
@@ -250,10 +250,12 @@ def _bool(document: dict[str, Any], name: str, default: bool) -> bool:
     return value
 
 
-def _rate(value: object) -> float | None:
-    """A rate limit: none, or leads a second above 0 (the page stored 0 for none)."""
+def _rate(value: object, *, zero_is_none: bool) -> float | None:
+    """A rate limit: none, or leads a second (the page's older shape stored 0 for none)."""
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise RunSettingsError(f"The rate in the run settings must be a number, not {value!r}.")
-    return float(value) if value > 0 else None
+    if zero_is_none and value <= 0:
+        return None
+    return float(value)  # RunSettings refuses a rate that is not above 0
