@@ -34,6 +34,7 @@ from leadstream.prepare.mapping import (
     MappingError,
     PreparedRow,
     auto_match,
+    date_notes,
     mismatched_columns,
     prepare_rows,
     remember_choices,
@@ -65,6 +66,7 @@ NOTICES = K + "notices"
 DETECTED = K + "detected"
 CARRIED = K + "carried"
 REMEMBERED = K + "remembered"  # header → choice, over every sheet and file seen
+DATE_NOTES = K + "date_notes"  # (prepared key, how the date columns are read)
 GUARD = K + "guard"  # (prepared key, columns whose values mostly fail their field's check)
 HOW_SURE = "How sure"
 
@@ -624,6 +626,12 @@ def preview_step(
 ) -> tuple[tuple[Any, ...], view.Preview]:
     st.subheader("3 · Check every row")
     prepared_key, prepared = _prepared(stored, table, mapping, legend)
+    noted = state.get(DATE_NOTES)
+    if noted is None or noted[0] != prepared_key:
+        noted = (prepared_key, date_notes(table.frame, mapping, legend))
+        state[DATE_NOTES] = noted
+    for date_note in noted[1]:
+        st.info(md(date_note), icon=":material/calendar_month:")
     # Planned before the choices are drawn (their values are already in the session), so the
     # radio's count of rows with warnings is the tile's: duplicates are counted as duplicates.
     key, preview = _preview(prepared_key, prepared, conn, journal)

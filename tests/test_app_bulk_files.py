@@ -145,3 +145,11 @@ def test_the_rows_with_warnings_count_the_same_in_the_choice_and_the_tile(page: 
     assert tiles["Duplicates"] == "1"
     label = dict(zip(at.radio(key="keep.bulk.send_warnings").options, ["ready", "warnings"]))
     assert "Ready rows and rows with warnings (1)" in label
+
+
+def test_a_day_first_date_column_is_said(page: AppTest) -> None:
+    text = "Email,Follow Up Date\neu1@example.com,24/12/2026\neu2@example.com,1/5/2026\n"
+    at = upload(page, "eu.csv", text.encode())
+    shown = texts(at.info).replace("\\", "")
+    assert "Column “Follow Up Date” is written day first (it has 24/12/2026)" in shown
+    assert "1/5/2026 is May 1, 2026" in shown

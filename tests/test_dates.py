@@ -6,7 +6,14 @@ from datetime import date
 
 import pytest
 
-from leadstream.prepare.dates import DateError, long_date, read_date, to_date, wire
+from leadstream.prepare.dates import (
+    DateError,
+    column_date_order,
+    long_date,
+    read_date,
+    to_date,
+    wire,
+)
 from leadstream.prepare.legend import FieldType, ValueFormatError, format_value
 
 JAN5, MAY1 = date(2025, 1, 5), date(2025, 5, 1)
@@ -89,3 +96,30 @@ def test_form_and_files_agree_on_what_is_sent() -> None:
 def test_words_for_a_date() -> None:
     assert long_date(JAN5) == "January 5, 2025"
     assert wire(JAN5) == "01/05/2025"
+
+
+# --- Columns of a file ------------------------------------------------------------------------
+
+
+# values, day first, mixed, read two ways
+COLUMNS = [
+    (["12/24/2026", "1/5/2025"], False, False, 1),
+    (["24/12/2026", "1/5/2025", "1/5/2025"], True, False, 1),
+    (["24/12/2026", "12/24/2026"], False, True, 0),
+    (["1/5/2025", "2/3/2025", "5/5/2025"], False, False, 2),
+    (["2025-01-05", "Jan 5 2025", "", "24.12.2026"], False, False, 0),
+    (["24/12/2026 10:30", "3/4/2026 9:00"], True, False, 1),
+]
+
+
+@pytest.mark.parametrize(("values", "day_first", "mixed", "two_ways"), COLUMNS)
+def test_column_date_order(values: list[str], day_first: bool, mixed: bool, two_ways: int) -> None:
+    found = column_date_order(values)
+    assert (found.day_first, found.mixed, found.two_ways) == (day_first, mixed, two_ways)
+
+
+def test_day_first_reads_only_slashed_dates_the_other_way() -> None:
+    assert to_date("1/5/2025", day_first=True) == MAY1
+    assert to_date("24/12/2026", day_first=True) == date(2026, 12, 24)
+    assert to_date("2025-01-05", day_first=True) == JAN5
+    assert to_date("05.01.2025", day_first=True) == JAN5  # dotted is day first anyway

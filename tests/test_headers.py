@@ -22,6 +22,7 @@ from leadstream.prepare.legend import FieldType, Legend, LegendField
 from leadstream.prepare.mapping import (
     ColumnMapping,
     auto_match,
+    date_notes,
     normalize_target,
     prepare_rows,
     target_choices,
@@ -311,3 +312,24 @@ def test_confidence_labels_follow_the_choices_made() -> None:
         "Emial Backup": "Chosen by you",
         "Notes": "Not sent",
     }
+
+
+def test_a_day_first_export_arrives_with_the_dates_it_means(fresh_sandbox: SandboxServer) -> None:
+    """A European sheet: semicolons, cp1252, dates day first. `24/12/2026` shows the column's
+    order, so `1/5/2026` is the 1st of May, and the page is told."""
+    text = (
+        "Nom complet;Email;Follow Up Date\r\n"
+        "Zoë Dupré;zoe.eu@example.com;24/12/2026\r\n"
+        "Łukasz Nowak;lukasz.eu@example.com;1/5/2026\r\n"
+    )
+    data = text.encode("cp1252", errors="replace")
+    table = read_table(data, "eu.csv")
+    mapping = auto_match(table.columns, LEGEND)
+    notes = date_notes(table.frame, mapping, LEGEND)
+    assert notes[0].startswith("Column “Follow Up Date” is written day first (it has 24/12/2026)")
+    assert "1/5/2026 is May 1, 2026" in notes[1]
+    stored = _send_all(fresh_sandbox, data, "eu.csv")
+    assert [p["custom_field"] for p in stored] == [
+        {"195481": "12/24/2026"},
+        {"195481": "05/01/2026"},
+    ]

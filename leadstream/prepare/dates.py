@@ -13,10 +13,21 @@ and how to write it.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-__all__ = ["DATE_HINT", "DateError", "DateReading", "long_date", "read_date", "to_date", "wire"]
+__all__ = [
+    "DATE_HINT",
+    "ColumnDates",
+    "DateError",
+    "DateReading",
+    "column_date_order",
+    "long_date",
+    "read_date",
+    "to_date",
+    "wire",
+]
 
 DATE_HINT = "write it as MM/DD/YYYY, e.g. 12/24/2017"
 
@@ -58,9 +69,12 @@ def long_date(day: date) -> str:
     return f"{_MONTH_NAMES[day.month - 1].title()} {day.day}, {day.year}"
 
 
-def to_date(value: object) -> date:
-    """`value` as a date, read strictly (see the module's docstring). Raises DateError."""
-    return _to_date(value, swap=False)
+def to_date(value: object, *, day_first: bool = False) -> date:
+    """`value` as a date, read strictly (see the module's docstring). Raises DateError.
+
+    `day_first` reads slashed dates day first (`24/12/2026`), for a column that
+    `column_date_order` found written so."""
+    return _to_date(value, swap=False, day_first=day_first)
 
 
 def read_date(text: str) -> DateReading:
@@ -88,6 +102,60 @@ def read_date(text: str) -> DateReading:
 # The form's own format, written out in full (`01/05/2025`, or `01052025` as date pickers take
 # it): whoever types it so follows the field's MM/DD/YYYY and is not asked.
 _FIELD_FORMAT = re.compile(r"\d{2}/\d{2}/\d{4}|\d{8}")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ColumnDates:
+    """How a file's column of slashed dates is written, from all its values.
+
+    `day_first` when some value can only be day first (`24/12/2026`) and none only month first
+    (`12/24/2026`); `mixed` when both kinds are there (then month first, and the day-first rows
+    are refused with a reason); `two_ways` counts the values that read both ways (`1/5/2025`),
+    `example` is one of them and `decided_by` a value that settled the order.
+    """
+
+    day_first: bool = False
+    mixed: bool = False
+    two_ways: int = 0
+    example: str = ""
+    decided_by: str = ""
+
+
+# Enough different values to judge a column; a column of 100,000 rows holds a few hundred dates.
+_MAX_JUDGED = 20_000
+
+
+def column_date_order(values: Iterable[str]) -> ColumnDates:
+    """How the slashed dates of a column are written (see `ColumnDates`)."""
+    only_month_first = only_day_first = ""
+    two_ways = 0
+    example = ""
+    seen: set[str] = set()
+    for raw in values:
+        text = raw.strip()
+        if not text or text in seen or len(seen) >= _MAX_JUDGED:
+            continue
+        seen.add(text)
+        m = _US_DATE.fullmatch(_TIME_SUFFIX.sub("", text).strip() if ":" in text else text)
+        if m is None:
+            continue
+        first, second = int(m[1]), int(m[3])
+        if first > 12 >= second >= 1:
+            only_day_first = only_day_first or text
+        elif second > 12 >= first >= 1:
+            only_month_first = only_month_first or text
+        elif first != second and 1 <= first <= 12 and 1 <= second <= 12:
+            two_ways += 1
+            example = example or text
+    mixed = bool(only_day_first and only_month_first)
+    day_first = bool(only_day_first) and not mixed
+    return ColumnDates(
+        day_first=day_first,
+        mixed=mixed,
+        two_ways=two_ways,
+        example=example,
+        decided_by=only_day_first if day_first else only_month_first,
+    )
 
 
 _NUMBER = (int, float)
@@ -129,8 +197,9 @@ _EXCEL_EPOCH = date(1899, 12, 30)
 _SERIAL_MIN, _SERIAL_MAX = 10_000, 99_999
 
 
-def _to_date(value: object, *, swap: bool) -> date:
-    """`swap` reads an all-number date the other way round from its usual order."""
+def _to_date(value: object, *, swap: bool, day_first: bool = False) -> date:
+    """`swap` reads an all-number date the other way round from its usual order; `day_first`
+    reads slashed ones day first."""
     if isinstance(value, datetime):  # pandas' Timestamp too
         return value.date()
     if isinstance(value, date):
@@ -146,7 +215,7 @@ def _to_date(value: object, *, swap: bool) -> date:
         raise _date_error(value, "is a number but not a date")
     if type(value).__name__ == "datetime64":  # numpy, without importing it
         return _to_date(str(value)[:10], swap=False)
-    return _parse_date_text(str(value).strip(), value, swap=swap)
+    return _parse_date_text(str(value).strip(), value, swap=swap, day_first=day_first)
 
 
 # No way of writing a date takes more; a longer text is not one, and is not searched (the time
@@ -154,14 +223,14 @@ def _to_date(value: object, *, swap: bool) -> date:
 _MAX_DATE_CHARS = 100
 
 
-def _parse_date_text(text: str, value: object, *, swap: bool) -> date:
+def _parse_date_text(text: str, value: object, *, swap: bool, day_first: bool = False) -> date:
     if len(text) > _MAX_DATE_CHARS:
         raise _date_error(value, "is too long to be a date")
     if ":" in text:
         text = _TIME_SUFFIX.sub("", text).strip()
     if m := _US_DATE.fullmatch(text):
         month, day = int(m[1]), int(m[3])
-        if swap:
+        if swap != day_first:
             month, day = day, month
         elif month > 12:
             raise _date_error(

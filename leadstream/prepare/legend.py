@@ -573,7 +573,7 @@ _TEXT, _DATE = FieldType.TEXT, FieldType.DATE
 _NUMBER = (int, float)
 
 
-def format_value(field_type: FieldType, value: object) -> str:
+def format_value(field_type: FieldType, value: object, *, day_first: bool = False) -> str:
     """`value` as put_contact takes it for a field of `field_type`.
 
     Empty values (None, blank text, a spreadsheet's NaN) are `""`. Raises `ValueFormatError`
@@ -593,7 +593,7 @@ def format_value(field_type: FieldType, value: object) -> str:
     if _is_missing(value):
         return ""
     if field_type is _DATE:
-        day = _to_date(value)
+        day = _to_date(value, day_first=day_first)
         return f"{day.month:02d}/{day.day:02d}/{day.year:04d}"
     return _to_checkbox(value)
 
@@ -653,8 +653,8 @@ def _to_checkbox(value: object) -> str:
     )
 
 
-def _to_date(value: object) -> date:
+def _to_date(value: object, *, day_first: bool = False) -> date:
     try:
-        return to_date(value)
+        return to_date(value, day_first=day_first)
     except DateError as e:
         raise ValueFormatError(str(e), value=value, field_type=FieldType.DATE) from e

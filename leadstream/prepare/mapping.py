@@ -30,6 +30,7 @@ from typing import Literal
 
 import pandas as pd
 
+from leadstream.prepare.dates import column_date_order, long_date, to_date
 from leadstream.prepare.headers import FULL_NAME, match_headers, split_full_name
 from leadstream.prepare.identity import lead_identity
 from leadstream.prepare.legend import FieldType, Legend, ValueFormatError, format_value
@@ -47,6 +48,7 @@ __all__ = [
     "PreparedRow",
     "RowStatus",
     "auto_match",
+    "date_notes",
     "find_duplicates",
     "mismatched_columns",
     "normalize_target",
@@ -580,6 +582,14 @@ def prepare_rows(
         (cid, at, legend_fields.get(cid), plan.headers.get(f"custom_field[{cid}]"))
         for cid, at in plan.customs
     ]
+    # A column of dates written day first (24/12/2026 among them) is read day first throughout.
+    day_first = {
+        cid
+        for cid, at, spec, _header in customs
+        if spec is not None
+        and spec.type is FieldType.DATE
+        and column_date_order(cells[at]).day_first
+    }
     # Keys as `with_constant` and `from_json` write them; a mapping built by hand may say
     # `CM_ID` or `phone:cell`, which would otherwise be dropped or fail to look up.
     constants: dict[str, str] = {}
@@ -603,7 +613,7 @@ def prepare_rows(
     ]
     constant_tags = split_tags(constants.get(TAGS, ""))
     # Files repeat the same dates and checkbox words many times over: format each once.
-    formatted: dict[tuple[FieldType, str], tuple[str, str | None]] = {}
+    formatted: dict[tuple[FieldType, str, bool], tuple[str, str | None]] = {}
 
     prepared: list[PreparedRow] = []
     for index, row in enumerate(zip(*cells, strict=True)):
@@ -631,11 +641,12 @@ def prepare_rows(
                 continue
             value = raw
             if legend_field is not None:
-                cache_key = (legend_field.type, raw)
+                flip = header is not None and custom_id in day_first
+                cache_key = (legend_field.type, raw, flip)
                 result = formatted.get(cache_key)
                 if result is None:
                     try:
-                        result = (format_value(legend_field.type, raw), None)
+                        result = (format_value(legend_field.type, raw, day_first=flip), None)
                     except ValueFormatError as error:
                         result = (raw, str(error))
                     formatted[cache_key] = result
@@ -796,3 +807,47 @@ def mismatched_columns(
             )
         )
     return found
+
+
+def date_notes(frame: pd.DataFrame, mapping: ColumnMapping, legend: Legend | None) -> list[str]:
+    """What the person should know about how the file's date columns are read: a column found
+    written day first, a column mixing both orders, and dates that read two ways (`1/5/2025`),
+    each with an example of how it is read."""
+    if legend is None:
+        return []
+    notes: list[str] = []
+    names = [str(column) for column in frame.columns]
+    for header, target in mapping.mapped.items():
+        custom_id = _custom_id(target)
+        spec = legend.by_id(custom_id) if custom_id else None
+        if spec is None or spec.type is not FieldType.DATE or header not in names:
+            continue
+        values = [v if isinstance(v, str) else _text(v) for v in frame[header].tolist()]
+        order = column_date_order(values)
+        column = f"Column “{_shown(header)}”"
+        if order.mixed:
+            notes.append(
+                f"{column} mixes dates written month first and day first; they are read month "
+                "first, and the rows written day first are refused with their row number. "
+                "Write them all one way (best: 2026-12-24)."
+            )
+            continue
+        way = "day first" if order.day_first else "month first"
+        if order.day_first:
+            notes.append(
+                f"{column} is written day first (it has {order.decided_by}), so all its dates "
+                "are read day first."
+            )
+        if order.two_ways:
+            read = long_date(to_date(order.example, day_first=order.day_first))
+            decided = (
+                f" as {order.decided_by} shows"
+                if order.decided_by
+                else "; if they are day first, write them as 2026-12-24 and upload again"
+            )
+            notes.append(
+                f"{column}: {order.two_ways:,} different "
+                f"{'date reads' if order.two_ways == 1 else 'dates read'} two ways, such as "
+                f"{order.example}; read {way} ({order.example} is {read}){decided}."
+            )
+    return notes
