@@ -219,3 +219,37 @@ def test_a_lossy_run_is_settled_and_resent_until_every_lead_is_stored_exactly_on
         f"lossy run: {unsure_at_first} of {len(leads)} rows uncertain at first, settled in "
         f"{checks} checks; REST faults survived: {rest_faults}"
     )
+
+
+def test_check_sandbox_uses_the_runs_own_sandbox_and_its_demo_token(
+    home: Path, fresh_sandbox: SandboxServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lead = Lead(email="s@example.com", user_id=USER, cm_id=CM)
+    with Journal(home / "journal.sqlite3") as journal:
+        run_id = journal.create_run(
+            target=Target.sandbox(fresh_sandbox.url),
+            source_name="x.csv",
+            rows=[NewRow(0, 2, lead, {}, "uncertain")],
+        )
+    assert main(["check", str(run_id), "--sandbox", "--resend"]) == 0
+    out, err = capsys.readouterr()
+    assert "1 not there" in out
+    assert "token" not in err  # no configured token is asked for
+    assert [s.lead.email for s in fresh_sandbox.leads()] == ["s@example.com"]
+
+
+def test_check_sandbox_when_that_sandbox_is_gone(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with SandboxServer(log=None) as gone:
+        url = gone.url
+    with Journal(home / "journal.sqlite3") as journal:
+        run_id = journal.create_run(
+            target=Target.sandbox(url),
+            source_name="x.csv",
+            rows=[NewRow(0, 2, Lead(email="g@example.com"), {}, "uncertain")],
+        )
+    assert main(["check", str(run_id), "--sandbox"]) == 1
+    assert "is not running any more" in capsys.readouterr().err
+    with Journal(home / "journal.sqlite3") as journal:
+        assert journal.run_rows(run_id)[0].state == "uncertain"
