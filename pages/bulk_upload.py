@@ -35,6 +35,7 @@ from leadstream.prepare.mapping import (
     PreparedRow,
     auto_match,
     date_notes,
+    full_name_note,
     mismatched_columns,
     prepare_rows,
     remember_choices,
@@ -632,6 +633,8 @@ def preview_step(
         state[DATE_NOTES] = noted
     for date_note in noted[1]:
         st.info(md(date_note), icon=":material/calendar_month:")
+    if name_note := full_name_note(table.frame, mapping):
+        st.info(md(name_note), icon=":material/badge:")
     # Planned before the choices are drawn (their values are already in the session), so the
     # radio's count of rows with warnings is the tile's: duplicates are counted as duplicates.
     key, preview = _preview(prepared_key, prepared, conn, journal)

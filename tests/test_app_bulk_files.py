@@ -153,3 +153,10 @@ def test_a_day_first_date_column_is_said(page: AppTest) -> None:
     shown = texts(at.info).replace("\\", "")
     assert "Column “Follow Up Date” is written day first (it has 24/12/2026)" in shown
     assert "1/5/2026 is May 1, 2026" in shown
+
+
+def test_the_full_name_split_is_shown_above_the_preview(page: AppTest) -> None:
+    at = upload(page, "export.xlsx", cover_workbook("split"), XLSX)
+    shown = texts(at.info).replace("\\", "")
+    assert "Column “Full Name” is split into first and last name" in shown
+    assert "“Jane Smith” → first “Jane”, last “Smith”" in shown

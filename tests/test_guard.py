@@ -7,6 +7,7 @@ import pytest
 
 from leadstream.prepare.mapping import (
     ColumnMapping,
+    full_name_note,
     mismatched_columns,
     prepare_rows,
     remember_choices,
@@ -100,3 +101,15 @@ def test_remember_choices_keeps_every_sheets_choices() -> None:
     remembered = remember_choices(remembered, cover)
     assert remembered == {"Full Name": "fullname", "Notes": None, "Exported by": None}
     assert remember_choices(remembered, None) == remembered
+
+
+def test_full_name_note_shows_the_rule_and_examples() -> None:
+    names = frame(4, Name=["Dr. Jane Smith", "Smith, Bob", "Cher", "Dr. Jane Smith"])
+    note = full_name_note(names, ColumnMapping({"Name": "fullname"}))
+    assert note is not None
+    assert note.startswith("Column “Name” is split into first and last name")
+    assert note.endswith(
+        "For example: “Dr. Jane Smith” → first “Jane”, last “Smith”; “Smith, Bob” → first "
+        "“Bob”, last “Smith”; “Cher” → first “Cher”, last “”."
+    )
+    assert full_name_note(names, ColumnMapping({"Name": "firstname"})) is None

@@ -50,6 +50,7 @@ __all__ = [
     "auto_match",
     "date_notes",
     "find_duplicates",
+    "full_name_note",
     "mismatched_columns",
     "normalize_target",
     "prepare_rows",
@@ -851,3 +852,28 @@ def date_notes(frame: pd.DataFrame, mapping: ColumnMapping, legend: Legend | Non
                 f"{order.example}; read {way} ({order.example} is {read}){decided}."
             )
     return notes
+
+
+def full_name_note(frame: pd.DataFrame, mapping: ColumnMapping, *, examples: int = 3) -> str | None:
+    """How the full-name column is split, with the first few names of the file as examples,
+    for the preview; None when no column is a full name."""
+    header = mapping.column_for(FULL_NAME)
+    if header is None or header not in [str(c) for c in frame.columns]:
+        return None
+    shown: list[str] = []
+    seen: set[str] = set()
+    for value in frame[header].tolist():
+        text = " ".join(_text(value).split())
+        if not text or text in seen:
+            continue
+        seen.add(text)
+        first, last = split_full_name(text)
+        shown.append(f"“{_shown(text)}” → first “{first}”, last “{last}”")
+        if len(shown) == examples:
+            break
+    rule = (
+        f"Column “{_shown(header)}” is split into first and last name where no column gives "
+        "them: the last word is the last name (with van, de, la… before it, and Jr., III after "
+        "it), a title such as Dr. is dropped, and “Smith, Jane” is last name first."
+    )
+    return rule + (" For example: " + "; ".join(shown) + "." if shown else "")
