@@ -27,7 +27,7 @@ from typing import Any
 
 from leadstream.deliver.engine import engine_for
 from leadstream.deliver.journal import Journal, RunRow
-from leadstream.deliver.reports import results_frame
+from leadstream.deliver.reports import results_frame, write_results_csv
 from leadstream.deliver.rest import RestClient, RestClientError, legend_from_fields
 from leadstream.deliver.settle import Finding, settle_run
 from leadstream.deliver.target import DEMO_KEY, Target, TargetKind, find_key, find_token
@@ -333,6 +333,18 @@ def _resend(
 
 def _write_results(journal: Journal, run_id: int, retry_id: int | None, out: Path) -> None:
     """The run's results; rows sent again by `retry_id` show how that went."""
+    if retry_id is None:
+        # Streamed from the journal: a 100,000-row run costs a chunk of memory at a time.
+        try:
+            with out.open("wb") as handle:
+                write_results_csv(journal, run_id, handle)
+        except OSError as error:
+            raise _Stop(
+                f"The results could not be written to {out}: {error.strerror}.", EXIT_UNFINISHED
+            ) from None
+        _say(f"results: {out}")
+        return
+    # Merged with the resend's rows: the whole run as one table (the resend is usually small).
     frame = results_frame(journal, run_id)
     if retry_id is not None:
         again = {row.line: row for row in journal.run_rows(retry_id)}

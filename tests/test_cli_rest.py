@@ -253,3 +253,20 @@ def test_check_sandbox_when_that_sandbox_is_gone(
     assert "is not running any more" in capsys.readouterr().err
     with Journal(home / "journal.sqlite3") as journal:
         assert journal.run_rows(run_id)[0].state == "uncertain"
+
+
+def test_check_results_without_a_resend_are_the_runs_own(
+    home: Path, tmp_path: Path, fresh_sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LEADSTREAM_TOKEN", DEMO_TOKEN)
+    lead = Lead(email="r@example.com", user_id=USER, cm_id=CM)
+    with Journal(home / "journal.sqlite3") as journal:
+        run_id = journal.create_run(
+            target=Target.custom(fresh_sandbox.url),
+            source_name="x.csv",
+            rows=[NewRow(0, 2, lead, {"Email": "r@example.com"}, "uncertain")],
+        )
+    assert main(["check", str(run_id), "--url", fresh_sandbox.url, "--results", "r.csv"]) == 0
+    lines = (tmp_path / "r.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0].startswith("Email,row,outcome")
+    assert ",failed,NOT IN PHONEBURNER," in lines[1]
