@@ -79,7 +79,7 @@ def test_fields_and_contacts_from_the_sandbox(
     post(fresh_sandbox, 5)
     before = client.requests_made
     contacts = list(client.contacts())
-    assert [c.first_name for c in contacts] == [f"P{i}" for i in reversed(range(5))]
+    assert [c.first_name for c in contacts] == [f"P{i}" for i in range(5)]  # oldest first
     assert client.requests_made - before == 3  # pages of 2, 2, 1
     (found,) = client.contacts(email="P3@EXAMPLE.com")
     assert found.phone == "7162930003"
