@@ -73,9 +73,12 @@ def _run_list() -> None:
         on_select="rerun",
         selection_mode="single-row",
         column_config={
-            "Run": st.column_config.NumberColumn(width="small", format="#%d"),
-            "File": st.column_config.TextColumn(width="medium"),
-            "Status": st.column_config.TextColumn(width="small"),
+            "Run": st.column_config.NumberColumn(width=60, format="#%d"),
+            "Unsent": st.column_config.NumberColumn(help="Rows not sent yet."),
+            "Uncertain": st.column_config.NumberColumn(
+                help="Rows with no clear answer: look for them in PhoneBurner before resending."
+            ),
+            "Kept back": st.column_config.NumberColumn(help="Invalid rows and duplicates."),
         },
     )
     chosen = event.selection.rows

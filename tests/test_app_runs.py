@@ -117,7 +117,7 @@ def test_list_pages_through_every_run_newest_first(home: Path) -> None:
     frame = next(d.value for d in at.dataframe if "Run" in d.value.columns)
     first = frame.iloc[0]
     assert (first["File"], first["From"], first["Status"]) == ("file29.csv", "CLI", "paused")
-    assert (first["Rows"], first["Not sent yet"], first["Kept back"]) == (2, 1, 1)
+    assert (first["Rows"], first["Unsent"], first["Kept back"]) == (2, 1, 1)
     at.pagination(key="runs.page").set_value(2).run()
     assert not at.exception, at.exception
     assert run_list(at) == ids[::-1][25:]

@@ -297,6 +297,14 @@ def bulk(page: Any, expect: Any, out: Path) -> None:
     shoot(page, out / "bulk_results.png")
 
 
+def runs(page: Any, expect: Any, out: Path) -> None:
+    _go(page, "Runs")
+    expect(page.get_by_text(re.compile(r"Runs 1–\d+ of \d+, newest first"))).to_be_visible()
+    wait_idle(page)
+    page.wait_for_timeout(500)  # the list is drawn on a canvas after the run ends
+    shoot(page, out / "runs.png")
+
+
 def history(page: Any, expect: Any, out: Path) -> None:
     _go(page, "Post a lead")
     type_text(page, page.get_by_label("User ID", exact=True), CANCELLED_USER)
@@ -317,7 +325,7 @@ def main() -> int:
     from playwright.sync_api import expect, sync_playwright
 
     args.out.mkdir(parents=True, exist_ok=True)
-    steps = [post_lead, legend, bulk, history]
+    steps = [post_lead, legend, bulk, runs, history]
     with (
         tempfile.TemporaryDirectory() as tmp,
         running_app(Path(tmp)) as url,
@@ -333,7 +341,7 @@ def main() -> int:
             if page.get_by_test_id("stException").count():
                 raise RuntimeError(f"the app showed a traceback during {step.__name__}")
         browser.close()
-    for name in ["post_lead", "legend", "bulk_upload", "bulk_results", "history"]:
+    for name in ["post_lead", "legend", "bulk_upload", "bulk_results", "runs", "history"]:
         print(args.out / f"{name}.png")
     return 0
 

@@ -370,7 +370,7 @@ RUNS_COLUMNS = (
     "Rejected",
     "Failed",
     "Uncertain",
-    "Not sent yet",
+    "Unsent",
     "Kept back",
 )
 
