@@ -133,7 +133,7 @@ def column_date_order(values: Iterable[str]) -> ColumnDates:
     seen: set[str] = set()
     for raw in values:
         text = raw.strip()
-        if not text or text in seen or len(seen) >= _MAX_JUDGED:
+        if not text or len(text) > _MAX_DATE_CHARS or text in seen or len(seen) >= _MAX_JUDGED:
             continue
         seen.add(text)
         m = _US_DATE.fullmatch(_TIME_SUFFIX.sub("", text).strip() if ":" in text else text)
