@@ -360,3 +360,27 @@ def test_bulk_page_lists_the_newest_unfinished_runs_and_counts_the_rest(home: Pa
     opened = [b.key for b in at.button if str(b.key).startswith("run.open.")]
     assert opened == [f"run.open.{n}" for n in ids[::-1][:3]]
     assert [link.label for link in at.page_link] == ["2 more unfinished runs on the Runs page"]
+
+
+def test_resuming_a_live_run_asks_first_whatever_the_sidebar_points_at(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LEADSTREAM_KEY", "live-secret-4242")
+    lead = Lead(firstname="Real", email="real@example.com", user_id="1", cm_id="2")
+    with Journal(home / JOURNAL_FILENAME) as journal:
+        run_id = journal.create_run(
+            target=Target.live(),
+            source_name="real.csv",
+            rows=[NewRow(0, 2, lead, {"Email": lead.email})],
+            settings=RunSettings(target=Target.live(), cm_id="2"),
+        )
+    at = open_runs(run_id)  # the sidebar is on the sandbox
+    at.button(key=f"run.resume.{run_id}").click().run()
+    assert not at.exception, at.exception
+    assert "This sends real leads to PhoneBurner" in texts(at.warning)
+    assert "LeadStream `2`" in texts(at.warning)
+    assert at.button(key=f"conn.confirm_live.run-resume-{run_id}")
+    with Journal(home / JOURNAL_FILENAME) as journal:
+        assert journal.run(run_id).status == "paused"  # nothing sent before a yes
+    shown = (at.markdown, at.caption, at.warning, at.info, at.error, at.subheader)
+    assert "live-secret-4242" not in "\n".join(texts(elements) for elements in shown)
