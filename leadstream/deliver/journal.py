@@ -36,8 +36,7 @@ from leadstream.prepare.legend import FieldType, Legend, LegendField
 from leadstream.protocol.lead import Lead
 from leadstream.protocol.query import (
     QueryPairs,
-    decode_query,
-    encode_pairs,
+    decode_pairs,
     lead_from_query,
 )
 
@@ -105,7 +104,8 @@ def _utc_text(moment: datetime) -> str:
 
 def _lead_from_json(text: str) -> Lead:
     pairs: QueryPairs = [(str(name), str(value)) for name, value in json.loads(text or "[]")]
-    return lead_from_query(decode_query(encode_pairs(pairs)))
+    # The pairs as a PHP server would read them, without the round trip through a URL.
+    return lead_from_query(decode_pairs(pairs))
 
 
 def _attempt_record(attempt: Attempt) -> dict[str, Any]:
@@ -1025,9 +1025,11 @@ class Journal:
         outcome: str | None = None,
         help: str | None = None,
         record: bool = True,
+        lead: Lead | None = None,
     ) -> None:
         """Store a row's outcome (`outcome`/`help` override the delivery's) and, with `record`,
-        add it to the history, in one transaction so that a crash cannot split the two."""
+        add it to the history, in one transaction so that a crash cannot split the two.
+        `lead` is the row's lead when the caller has it (the sender does), saving a re-read."""
         final = str(outcome or delivery.outcome)
         if final not in FINAL_STATES:
             raise JournalError(f"{final!r} is not a final outcome for row {row}.")
@@ -1060,7 +1062,7 @@ class Journal:
                     db,
                     source=found["origin"],
                     target=Target(TargetKind(found["target_kind"]), found["target_url"]),
-                    lead=_lead_from_json(found["params"]),
+                    lead=lead if lead is not None else _lead_from_json(found["params"]),
                     outcome=final,
                     code=delivery.code,
                     help=detail,

@@ -454,7 +454,7 @@ class RunController:
     def _send(self, row: RunRow) -> _Finished:
         # `maybe_sent` lets the delivery rules count a DUPLICATE EMAIL as the earlier send.
         delivery: Delivery = self.client.post(row.lead, maybe_sent=row.maybe_sent)
-        self.journal.finish_row(self.run_id, row.row, delivery)
+        self.journal.finish_row(self.run_id, row.row, delivery, lead=row.lead)
         last = delivery.attempts[-1] if delivery.attempts else None
         return _Finished(
             line=row.line,
