@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from leadstream.deliver.journal import Journal
+from leadstream.deliver.journal import Journal, NewRow
 from leadstream.deliver.target import Target
+from leadstream.protocol.lead import Lead
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
 
@@ -126,3 +127,25 @@ def test_a_run_with_no_rows_and_a_run_that_is_not_there(tmp_path: Path) -> None:
     at = _table(path, 999).run()
     assert not at.exception
     assert "no bulk run 999" in at.error[0].value
+
+
+def test_a_run_not_yet_sent_counts_its_rows_as_not_sent(tmp_path: Path) -> None:
+    path = tmp_path / "journal.sqlite3"
+    with Journal(path) as journal:
+        run_id = journal.create_run(
+            target=Target.sandbox("http://127.0.0.1:1/api/vendor/put_contact"),
+            source_name="f.csv",
+            rows=[
+                NewRow(i, i + 2, Lead(email=f"p{i}@example.com"), {"Email": f"p{i}@example.com"})
+                for i in range(150)
+            ],
+        )
+    at = _table(path, run_id).run()
+    assert list(at.radio(key="t.show").options) == [
+        "All rows (150)",
+        "Not delivered (150)",
+        "Not sent (150)",
+    ]
+    at.radio(key="t.show").set_value("not sent").run()
+    assert "Rows 1–100 of 150." in _captions(at)
+    assert set(at.dataframe[0].value["outcome"]) == {"not sent"}
