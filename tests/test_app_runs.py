@@ -239,8 +239,14 @@ def test_cli_run_paused_by_its_first_row_resumes_and_finishes_in_the_app(
         assert journal.run(info.id).counts["delivered"] == 3
 
 
+STOPS = [("pause", "paused", "Pause asked"), ("cancel", "cancelled", "Cancel asked")]
+
+
 @pytest.mark.slow
-def test_app_pauses_a_run_the_cli_is_sending_then_resumes_it(home: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("button", "status", "says"), STOPS)
+def test_app_stops_a_run_the_cli_is_sending_then_sends_the_rest(
+    home: Path, tmp_path: Path, button: str, status: str, says: str
+) -> None:
     token = uuid.uuid4().hex[:10]
     emails = [f"lead{n}+{token}@example.com" for n in range(40)]
     csv_path = tmp_path / "slow.csv"
@@ -268,12 +274,12 @@ def test_app_pauses_a_run_the_cli_is_sending_then_resumes_it(home: Path, tmp_pat
             time.sleep(0.1)
         at = open_runs(run_id)
         assert "Being sent by process" in texts(at.caption)
-        at.button(key=f"run.pause.{run_id}").click().run()
+        at.button(key=f"run.{button}.{run_id}").click().run()
         assert not at.exception, at.exception
         with Journal(home / JOURNAL_FILENAME) as journal:
             # Said while the CLI finishes the leads on their way (unless it already stopped).
             stopped = journal.run(run_id).status != "running"
-        assert stopped or "Pause asked" in texts(at.caption)
+        assert stopped or says in texts(at.caption)
         _, stderr = cli.communicate(timeout=30)
         assert cli.returncode == 1, stderr.decode()
     finally:
@@ -281,9 +287,9 @@ def test_app_pauses_a_run_the_cli_is_sending_then_resumes_it(home: Path, tmp_pat
             cli.kill()
             cli.wait()
     with Journal(home / JOURNAL_FILENAME) as journal:
-        paused = journal.run(run_id)
+        stopped_run = journal.run(run_id)
         by_cli = {row.lead.email for row in journal.run_rows(run_id, states=["delivered"])}
-    assert paused.status == "paused"
+    assert stopped_run.status == status
     assert 2 <= len(by_cli) < len(emails)
     before = sandbox_emails()
 
