@@ -388,5 +388,11 @@ def test_resuming_a_live_run_asks_first_whatever_the_sidebar_points_at(
     assert at.button(key=f"conn.confirm_live.run-resume-{run_id}")
     with Journal(home / JOURNAL_FILENAME) as journal:
         assert journal.run(run_id).status == "paused"  # nothing sent before a yes
+    at.button(key=f"conn.cancel_live.run-resume-{run_id}").click().run()
+    assert "This sends real leads to PhoneBurner" not in texts(at.warning)
+    at.run()
+    assert "This sends real leads to PhoneBurner" not in texts(at.warning)  # not asked again
+    with Journal(home / JOURNAL_FILENAME) as journal:
+        assert journal.run(run_id).status == "paused"
     shown = (at.markdown, at.caption, at.warning, at.info, at.error, at.subheader)
     assert "live-secret-4242" not in "\n".join(texts(elements) for elements in shown)

@@ -107,6 +107,9 @@ def _resume_if_asked(journal: Journal, conn: ui.Connection, info: RunInfo) -> No
     if state.get(RESUME_ASKED) != info.id:
         return
     action = f"run-resume-{info.id}"
+    if state.get(f"conn.cancel_live.{action}"):  # "Cancel" in the live confirmation
+        state.pop(RESUME_ASKED, None)
+        return
     settings = _settings(info)
     # Confirmed for the run's own target and LeadStream, whatever the sidebar points at.
     for_run = dataclasses.replace(
