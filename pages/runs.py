@@ -59,7 +59,8 @@ def _run_list() -> None:
         st.page_link("pages/bulk_upload.py", label="Bulk upload", icon=":material/upload_file:")
         return
     pages = view.page_count(total, PER_PAGE)
-    page = st.pagination(pages, key="runs.page") if pages > 1 else 1
+    # The page stays chosen while a run is open, so "All runs" comes back to it.
+    page = st.pagination(pages, key="runs.page", persist_state="page") if pages > 1 else 1
     start, stop = view.page_bounds(total, page or 1, PER_PAGE)
     runs = engine.runs(offset=start, limit=stop - start)
     st.caption(

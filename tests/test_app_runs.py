@@ -396,3 +396,15 @@ def test_resuming_a_live_run_asks_first_whatever_the_sidebar_points_at(
         assert journal.run(run_id).status == "paused"
     shown = (at.markdown, at.caption, at.warning, at.info, at.error, at.subheader)
     assert "live-secret-4242" not in "\n".join(texts(elements) for elements in shown)
+
+
+def test_closing_a_run_comes_back_to_the_same_page_of_the_list(home: Path) -> None:
+    ids = make_runs(home, 30)
+    at = open_runs()
+    at.pagination(key="runs.page").set_value(2).run()
+    at.query_params["run"] = str(ids[0])
+    at.run()
+    assert f"Run #{ids[0]} · file0.csv" in texts(at.subheader)
+    at.button(key="runs.back").click().run()
+    assert not at.exception, at.exception
+    assert run_list(at) == ids[::-1][25:]

@@ -216,7 +216,8 @@ def _progress_view(journal: Journal, run_id: int) -> str:
 def _live_progress(journal: Journal, run_id: int) -> None:
     """Redrawn every second from the journal while the run is sent (here or by another
     process); once it stops, the whole page reruns so the results replace it."""
-    if _progress_view(journal, run_id) != "running":
+    # An unreadable run stays as it is: a rerun would only draw the same error again.
+    if _progress_view(journal, run_id) not in ("running", "error"):
         st.rerun()
 
 
