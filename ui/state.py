@@ -42,6 +42,7 @@ __all__ = [
     "FORM_LEGEND_KEY",
     "FORM_LOAD_KEY",
     "Connection",
+    "configured_key",
     "confirm_live",
     "confirmed_now",
     "connection",
