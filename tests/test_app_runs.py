@@ -408,3 +408,20 @@ def test_closing_a_run_comes_back_to_the_same_page_of_the_list(home: Path) -> No
     at.button(key="runs.back").click().run()
     assert not at.exception, at.exception
     assert run_list(at) == ids[::-1][25:]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("show", ["all", "delivered", "not delivered"])
+def test_a_20000_row_run_opens_with_every_filter_and_no_exception(home: Path, show: str) -> None:
+    # Once 340,000 cells in one table: Streamlit refused it and hid the download below it.
+    sys.path.insert(0, str(ROOT / "tools"))
+    from fill_journal import fill_run
+
+    run_id = fill_run(home / JOURNAL_FILENAME, 20_000)
+    at = open_runs(run_id)
+    at.radio(key=f"run.results.{run_id}.show").set_value(show).run()
+    assert not at.exception, at.exception
+    (table,) = [d.value for d in at.dataframe if "outcome" in d.value.columns]
+    assert len(table) == 100
+    assert at.download_button(key=f"run.results.{run_id}.download")
+    assert f"Run #{run_id} finished" in texts(at.warning)
