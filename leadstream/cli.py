@@ -28,6 +28,7 @@ from typing import BinaryIO, TextIO
 from leadstream import cli_rest, desk
 from leadstream.deliver.engine import Engine, engine_for
 from leadstream.deliver.journal import Journal, RunInfo
+from leadstream.deliver.outcomes import may_send_again
 from leadstream.deliver.run_settings import RunSettings
 from leadstream.deliver.target import (
     DEMO_CM_ID,
@@ -588,9 +589,8 @@ def _resume(args: argparse.Namespace, engine: Engine, stack: ExitStack) -> int:
     key = _key(target, args, required=not args.dry_run)
     if args.dry_run:
         rows = engine.journal.run_rows(info.id, states=["pending", "in_flight", "uncertain"])
-        _print_urls(
-            (r.lead for r in rows if r.state != "uncertain" or r.has_email), key=key, url=target.url
-        )
+        again = (r.lead for r in rows if may_send_again(r.state, has_email=r.has_email))
+        _print_urls(again, key=key, url=target.url)
         return EXIT_OK
     return _send_run(engine, info.id, target, key, args)
 

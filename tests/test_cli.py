@@ -526,3 +526,15 @@ def test_run_pause_reaches_a_run_another_process_sends(home: Path, tmp_path: Pat
     assert "Paused from another window or program." in err
     assert f"Run 1 paused: 300 rows: {stored} delivered" in out
     assert stored < 300
+
+
+def test_a_resumed_dry_run_prints_the_rows_left(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run_id = app_run(home, 3)
+    assert main(["send", "--resume", str(run_id), "--dry-run"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 3
+    assert all("?key=****&" in line and "app" in line for line in lines)
+    with Journal(home / "journal.sqlite3") as journal:
+        assert journal.run(run_id).counts["pending"] == 3

@@ -37,6 +37,7 @@ from leadstream.deliver.outcomes import (
     decide,
     parse_retry_after,
 )
+from leadstream.prepare.identity import has_email
 from leadstream.protocol.lead import Lead
 from leadstream.protocol.query import build_url, mask_secret, mask_url
 from leadstream.protocol.response import Code, PostResult, parse_response
@@ -520,7 +521,7 @@ class Client:
         """
         url = build_url(lead, key=self._key, base_url=self.url)
         masked = mask_url(url)
-        has_email = bool(lead.email.strip())
+        emailed = has_email(lead)
         attempts: list[Attempt] = []
         had_unanswered_try = maybe_sent
         number = 0
@@ -540,7 +541,7 @@ class Client:
             decision = decide(
                 attempt.kind,
                 attempt.result,
-                has_email=has_email,
+                has_email=emailed,
                 attempt=number,
                 policy=self.policy,
                 had_unanswered_try=had_unanswered_try,

@@ -225,7 +225,7 @@ class RunRow:
 
     @property
     def has_email(self) -> bool:
-        return bool(self.lead.email.strip())
+        return has_email(self.lead)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
