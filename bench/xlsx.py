@@ -83,14 +83,11 @@ def build_workbook(rows: int, seed: int = 7) -> bytes:
 
 
 def run(data: bytes, *, calamine: bool) -> tuple[float, float, int]:
-    original = files._needs_formats
-    files._needs_formats = (lambda _data: False) if calamine else (lambda _data: True)  # type: ignore[assignment]
-    try:
-        began = time.perf_counter()
-        table = files.read_table(data, "contacts.xlsx")
-        read_s = time.perf_counter() - began
-    finally:
-        files._needs_formats = original  # type: ignore[assignment]
+    # The two readers `read_table` chooses between, called directly so each is timed alone.
+    reader = files._read_xlsx_calamine if calamine else files._read_xlsx_openpyxl
+    began = time.perf_counter()
+    table = reader(data, "contacts.xlsx", None)
+    read_s = time.perf_counter() - began
     began = time.perf_counter()
     mapping = auto_match(table.columns, LEGEND).with_constant("user_id", "377310706")
     mapping = mapping.with_constant("cm_id", "576846")
