@@ -510,3 +510,27 @@ def test_a_mistyped_url_pauses_the_run_after_one_row(journal: Journal) -> None:
     assert "refused row 2 itself (HTTP 404)" in info.message
     row = journal.run_rows(run_id, states=["failed"])[0]
     assert (row.code, row.attempts) == ("HTTP 404", 1)
+
+
+@pytest.mark.parametrize("stop", ["pause", "cancel"])
+def test_starting_again_while_stopping_sends_every_row_once(journal: Journal, stop: str) -> None:
+    with SandboxServer(Account.demo(), faults=Faults(latency_ms=20), log=None) as server:
+        engine = Engine(journal)
+        run_id, _ = engine.create_run(
+            RunSettings(target=Target.custom(server.url), concurrency=2),
+            source_name="f.csv",
+            prepared_rows=[prepared(n, lead(n)) for n in range(30)],
+            origin="bulk",
+        )
+        engine.start(run_id, key=DEMO_KEY)
+        while engine.progress(run_id).done < 3:
+            time.sleep(0.01)
+        assert (engine.pause(run_id) if stop == "pause" else engine.cancel(run_id)) == "here"
+        engine.start(run_id, key=DEMO_KEY)  # a second click, before the stop has settled
+        assert engine.wait(run_id, 30)
+        if engine.run(run_id).status != "finished":  # the stop settled first: start again
+            engine.start(run_id, key=DEMO_KEY)
+            assert engine.wait(run_id, 30)
+        assert stored_emails(server) == {f"person{n}@example.com": 1 for n in range(30)}
+    assert states(journal, run_id) == {"delivered": 30}
+    assert not engine.sending_here(run_id)

@@ -193,9 +193,10 @@ class Engine:
             return
         sending = self._registry.get(self.journal, run_id)
         if sending is not None:
-            if sending.controller.state != "running":
-                sending.controller.resume()
-            return
+            if sending.controller.carry_on():
+                return
+            # Settling (a cancel, or a pause that just ended): start afresh once it has.
+            sending.controller.wait()
         settings = info.run_settings
         key = key_for(info.target, key)
         if not key:

@@ -304,14 +304,24 @@ class RunController:
                 self._state = "pausing"
                 self._message = message
 
-    def resume(self) -> None:
-        """Carry on after a pause (or a cancel): unsure rows with an email are sent again."""
+    def carry_on(self) -> bool:
+        """Take back a pause not yet settled (rows still on the way); False if it settled."""
         with self._lock:
-            if self._state == "pausing":
-                self._state = "running"
-                self._message = ""
-                self._failures_in_row = 0
-                return
+            if self._state != "pausing":
+                return self._state == "running"
+            self._state = "running"
+            self._message = ""
+            self._failures_in_row = 0
+            return True
+
+    def resume(self) -> None:
+        """Carry on after a pause (or a cancel): unsure rows with an email are sent again.
+
+        For a controller given its client; the engine starts a settled run with a new
+        controller (an owned client is closed when the run settles).
+        """
+        if self.carry_on():
+            return
         self._settled.wait()
         self._canary_due = False  # the person chose to go on
         self.start()
