@@ -333,3 +333,119 @@ def test_a_day_first_export_arrives_with_the_dates_it_means(fresh_sandbox: Sandb
         {"195481": "12/24/2026"},
         {"195481": "05/01/2026"},
     ]
+
+
+# Header rows of real exports, and what each must fill (columns not listed fill nothing).
+EXPORTS = [
+    pytest.param(
+        "Contact Id,Contact Owner,Lead Source,First Name,Last Name,Account Name,Email,Title,"
+        "Phone,Home Phone,Mobile,Date of Birth,Email Opt Out,Secondary Email,Mailing Street,"
+        "Other Street,Mailing City,Mailing State,Mailing Zip,Mailing Country,Description,Tag",
+        {
+            "First Name": "firstname",
+            "Last Name": "lastname",
+            "Email": "email",
+            "Phone": "phone",
+            "Home Phone": "phone:home",
+            "Mobile": "phone:mobile",
+            "Mailing Street": "address1",
+            "Mailing City": "city",
+            "Mailing State": "state",
+            "Mailing Zip": "zip",
+            "Mailing Country": "country",
+            "Tag": "tags",
+        },
+        id="zoho",
+    ),
+    pytest.param(
+        "Contact ID,Salutation,First Name,Last Name,Title,Mailing Street,Mailing City,"
+        "Mailing State/Province,Mailing Zip/Postal Code,Mailing Country,Phone,Fax,Mobile,Email,"
+        "Account Name,Lead Source,Birthdate,Contact Owner",
+        {
+            "First Name": "firstname",
+            "Last Name": "lastname",
+            "Mailing Street": "address1",
+            "Mailing City": "city",
+            "Mailing State/Province": "state",
+            "Mailing Zip/Postal Code": "zip",
+            "Mailing Country": "country",
+            "Phone": "phone",
+            "Fax": "phone:fax",
+            "Mobile": "phone:mobile",
+            "Email": "email",
+        },
+        id="salesforce",
+    ),
+    pytest.param(
+        "Person - ID,Person - Name,Person - Organization,Person - Email - Work,"
+        "Person - Email - Home,Person - Phone - Work,Person - Phone - Mobile,Person - Labels",
+        {
+            "Person - Name": FULL_NAME,
+            "Person - Email - Work": "email",
+            "Person - Phone - Work": "phone",
+            "Person - Phone - Mobile": "phone:mobile",
+            "Person - Labels": "tags",
+        },
+        id="pipedrive",
+    ),
+    pytest.param(
+        "Email Address,First Name,Last Name,Address,Phone Number,Birthday,TAGS,MEMBER_RATING,"
+        "OPTIN_TIME,LATITUDE,LONGITUDE,CC,LEID,NOTES",
+        {
+            "Email Address": "email",
+            "First Name": "firstname",
+            "Last Name": "lastname",
+            "Address": "address1",
+            "Phone Number": "phone",
+            "TAGS": "tags",
+        },
+        id="mailchimp",
+    ),
+    pytest.param(
+        "Name,Given Name,Family Name,Nickname,Notes,Group Membership,E-mail 1 - Type,"
+        "E-mail 1 - Value,Phone 1 - Type,Phone 1 - Value,Phone 2 - Type,Phone 2 - Value,"
+        "Address 1 - Street,Address 1 - City,Address 1 - Region,Address 1 - Postal Code,"
+        "Address 1 - Country",
+        {
+            "Given Name": "firstname",
+            "Family Name": "lastname",
+            "Group Membership": "tags",
+            "E-mail 1 - Value": "email",
+            "Phone 1 - Value": "phone",
+            "Phone 2 - Value": "phone:other",
+            "Address 1 - Street": "address1",
+            "Address 1 - City": "city",
+            "Address 1 - Region": "state",
+            "Address 1 - Postal Code": "zip",
+            "Address 1 - Country": "country",
+        },
+        id="google-contacts",
+    ),
+    pytest.param(
+        "First Name,Middle Name,Last Name,E-mail Address,Business Phone,Home Phone,Mobile Phone,"
+        "Business Street,Business City,Business State,Business Postal Code,"
+        "Business Country/Region,Categories",
+        {
+            "First Name": "firstname",
+            "Last Name": "lastname",
+            "E-mail Address": "email",
+            "Business Phone": "phone",
+            "Home Phone": "phone:home",
+            "Mobile Phone": "phone:mobile",
+            "Business Street": "address1",
+            "Business City": "city",
+            "Business State": "state",
+            "Business Postal Code": "zip",
+            "Business Country/Region": "country",
+            "Categories": "tags",
+        },
+        id="outlook",
+    ),
+]
+
+
+@pytest.mark.parametrize(("header_row", "expected"), EXPORTS)
+def test_real_exports(header_row: str, expected: dict[str, str]) -> None:
+    columns = header_row.split(",")
+    found = {m.header: m.target for m in match_headers(columns) if m.target is not None}
+    assert found == expected

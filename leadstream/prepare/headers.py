@@ -310,7 +310,14 @@ def _table() -> dict[str, _Spelling]:
             table.setdefault(header_key(spelling), _Spelling(spec.name, spelling, "exact", ""))
     for target, spellings in SYNONYMS.items():
         for spelling, source in spellings:
-            table.setdefault(header_key(spelling), _Spelling(target, spelling, "synonym", source))
+            key = header_key(spelling)
+            known = table.get(key)
+            if known is None:
+                table[key] = _Spelling(target, spelling, "synonym", source)
+            elif known.kind == "synonym" and known.target == target:
+                # `Email Address` and `E-mail Address` squeeze alike: name every export.
+                sources = [*known.source.split(", "), *source.split(", ")]
+                known.source = ", ".join(dict.fromkeys(s for s in sources if s))
     for spec in LEAD_FIELDS:
         for alias in spec.aliases:
             table.setdefault(header_key(alias), _Spelling(spec.name, alias, "synonym", ""))
