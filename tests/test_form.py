@@ -288,7 +288,7 @@ def test_an_unanswered_ambiguous_date_is_not_sent_and_says_why() -> None:
     value, problem = resolve_typed_date(" 1/5/2025 ", None)
     assert value is None
     assert problem == (
-        "“1/5/2025” can be January 5, 2025 or May 1, 2025: choose which under the field."
+        "“1/5/2025” can be January 5, 2025 or May 1, 2025: say which one it is."
     )
 
 

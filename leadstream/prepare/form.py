@@ -214,7 +214,7 @@ def resolve_typed_date(text: str, answer: DateAnswer | None) -> tuple[CustomValu
     if answer is None:
         return None, (
             f"“{text.strip()}” can be {long_date(reading.day)} or {long_date(reading.other)}: "
-            "choose which under the field."
+            "say which one it is."
         )
     return (reading.day if answer == "as_read" else reading.other), ""
 
