@@ -287,9 +287,7 @@ def test_resolve_typed_date(text: str, answer: Any, expected: tuple[object, str]
 def test_an_unanswered_ambiguous_date_is_not_sent_and_says_why() -> None:
     value, problem = resolve_typed_date(" 1/5/2025 ", None)
     assert value is None
-    assert problem == (
-        "“1/5/2025” can be January 5, 2025 or May 1, 2025: say which one it is."
-    )
+    assert problem == ("“1/5/2025” can be January 5, 2025 or May 1, 2025: say which one it is.")
 
 
 def test_phone_problems_are_named_by_their_form_row() -> None:
