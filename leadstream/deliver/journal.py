@@ -355,6 +355,8 @@ _READ_INDEXES = {
     "posts_source": "posts (source, id)",
     "posts_target": "posts (target_name, id)",
     "posts_run": "posts (run_id, row)",
+    # A run's speed (rows sent since it last started) without reading all its rows.
+    "run_rows_sent": "run_rows (run_id, finished_at) WHERE attempts > 0",
 }
 
 # History rows with `row` as the spreadsheet line the run's file had (posts store the run's
