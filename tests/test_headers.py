@@ -304,13 +304,22 @@ def test_cp1252_semicolon_sheet_with_full_names(fresh_sandbox: SandboxServer) ->
 
 
 def test_confidence_labels_follow_the_choices_made() -> None:
-    columns = ["Email", "State/Region", "Emial Backup", "Notes"]
-    targets = {"Email": "email", "State/Region": "state", "Emial Backup": "city", "Notes": None}
+    columns = ["Email", "State/Region", "Emial Backup", "Notes", "Emial", "City"]
+    targets = {
+        "Email": "email",
+        "State/Region": "state",
+        "Emial Backup": "city",
+        "Notes": None,
+        "Emial": None,
+        "City": None,
+    }
     assert confidence_labels(columns, targets) == {
         "Email": "Exact",
         "State/Region": "Known header (HubSpot)",
         "Emial Backup": "Chosen by you",
-        "Notes": "Not sent",
+        "Notes": "No match: not sent",
+        "Emial": "Also looks like Email, which “Email” fills: not sent",
+        "City": "Not sent: you chose to ignore it",
     }
 
 

@@ -536,13 +536,13 @@ def confidence_labels(
     columns: Sequence[str], targets: dict[str, str | None], legend: Legend | None = None
 ) -> dict[str, str]:
     """For each column, how sure its current choice is, as the mapping table shows it: the
-    automatic match's confidence while the choice is still that match, “Chosen by you” once the
-    person changed it, “Not sent” when it fills nothing."""
+    automatic match's confidence (or why nothing matched) while the choice is still that
+    match, “Chosen by you” once the person changed it."""
     labels: dict[str, str] = {}
     for match in match_headers(columns, legend):
         target = targets.get(match.header)
-        if target is None:
-            labels[match.header] = "Not sent"
+        if target is None and match.target is not None:
+            labels[match.header] = "Not sent: you chose to ignore it"
         elif target == match.target:
             labels[match.header] = match.confidence
         else:
