@@ -534,3 +534,33 @@ def test_starting_again_while_stopping_sends_every_row_once(journal: Journal, st
         assert stored_emails(server) == {f"person{n}@example.com": 1 for n in range(30)}
     assert states(journal, run_id) == {"delivered": 30}
     assert not engine.sending_here(run_id)
+
+
+def test_retry_copies_rows_by_the_resend_rule(journal: Journal) -> None:
+    leads = [lead(0), lead(1), lead(2, email=False), lead(3), lead(4), lead(5, email=False)]
+    run_id = journal.create_run(
+        target=Target.custom("http://127.0.0.1:9/api/vendor/put_contact"),
+        source_name="f.csv",
+        rows=[(i, i + 2, x, {"Email": x.email}) for i, x in enumerate(leads)],
+        settings=RunSettings(target=Target.custom("http://127.0.0.1:9/api/vendor/put_contact")),
+    )
+    ended = ["failed", "uncertain", "uncertain", "rejected", "delivered", "failed"]
+    with journal._tx() as db:
+        for row, state in enumerate(ended):
+            db.execute(
+                "UPDATE run_rows SET state = ?, help = ? WHERE run_id = ? AND row = ?",
+                (state, f"why {row}", run_id, row),
+            )
+    retry = Engine(journal).retry(run_id, ("failed", "uncertain", "rejected"))
+    rows = {r.row: (r.state, r.maybe_sent, r.help) for r in journal.run_rows(retry)}
+    assert rows == {
+        0: ("pending", False, ""),
+        1: ("pending", True, ""),  # may have arrived, has an email: DUPLICATE EMAIL will tell
+        2: ("uncertain", False, "why 2"),  # may have arrived, no email: never sent again
+        3: ("pending", False, ""),
+        5: ("pending", False, ""),
+    }
+    assert [r.lead for r in journal.run_rows(retry)] == [leads[n] for n in (0, 1, 2, 3, 5)]
+    info = journal.run(retry)
+    assert (info.source_name, info.origin, info.status) == ("f.csv", "bulk", "paused")
+    assert info.run_settings.retry_of == run_id

@@ -151,26 +151,20 @@ class Engine:
                 "delivered rows never are."
             )
         info = self._info(run_id)
-        rows = self.journal.run_rows(run_id, states=list(states))
-        if not rows:
-            raise EngineError(f"Run {run_id} has no {' or '.join(states)} rows to send again.")
-        new_rows: list[NewRow] = []
-        for row in rows:
-            if not may_send_again(row.state, has_email=row.has_email):
-                new_rows.append(
-                    NewRow(row.row, row.line, row.lead, row.source, "uncertain", row.help)
-                )
-                continue
-            unsure = row.state in ("uncertain", "in_flight")
-            new_rows.append(NewRow(row.row, row.line, row.lead, row.source, maybe_sent=unsure))
+
+        def plan(state: str, has_email: bool) -> tuple[str, bool]:
+            if not may_send_again(state, has_email=has_email):
+                return "uncertain", False
+            return "pending", state in ("uncertain", "in_flight")
+
         settings = dataclasses.replace(info.run_settings, retry_of=run_id)
-        return self.journal.create_run(
-            target=info.target,
-            source_name=info.source_name,
-            rows=new_rows,
-            settings=settings,
-            origin=info.origin,
-        )
+        try:
+            new_id = self.journal.copy_run(run_id, states=states, plan=plan, settings=settings)
+        except JournalError as error:
+            raise EngineError(str(error)) from None
+        if not new_id:
+            raise EngineError(f"Run {run_id} has no {' or '.join(states)} rows to send again.")
+        return new_id
 
     # -- sending -------------------------------------------------------------------------------
 

@@ -812,6 +812,71 @@ class Journal:
             )
         return run_id
 
+    def copy_run(
+        self,
+        run_id: int,
+        *,
+        states: Sequence[str],
+        plan: Callable[[str, bool], tuple[str, bool]],
+        settings: RunSettings,
+    ) -> int:
+        """A new run (paused, same target, file and origin) of the rows of `run_id` that are in
+        `states`, copied inside SQLite however many they are.
+
+        `plan(state, has_email)` gives each row its new state (`pending`, or `uncertain` to
+        carry it over unsent with its detail) and whether it may have been sent already. Returns
+        the new run's id; a run with no such rows is not made (0 is returned).
+        """
+        with self._tx() as db:
+            run = db.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+            if run is None:
+                raise JournalError(f"There is no bulk run {run_id}.")
+            wanted = ",".join("?" * len(states))
+            found = db.execute(
+                f"SELECT COUNT(*) FROM run_rows WHERE run_id = ? AND state IN ({wanted})",
+                (run_id, *states),
+            ).fetchone()[0]
+            if not found:
+                return 0
+            cursor = db.execute(
+                "INSERT INTO runs (created, target_kind, target_name, target_url, source_name,"
+                " origin, status, settings) VALUES (?,?,?,?,?,?,'paused',?)",
+                (
+                    _now(),
+                    run["target_kind"],
+                    run["target_name"],
+                    run["target_url"],
+                    run["source_name"],
+                    run["origin"],
+                    settings.to_json(),
+                ),
+            )
+            new_id = int(cursor.lastrowid or 0)
+            now = _now()
+            for state in states:
+                # The identity rule stored it: an `email:` fingerprint is a lead with an email.
+                for emailed in (True, False):
+                    new_state, maybe_sent = plan(state, emailed)
+                    pending = new_state == "pending"
+                    db.execute(
+                        "INSERT INTO run_rows (run_id, row, line, params, cm_id, fingerprint,"
+                        " source, state, maybe_sent, help, finished_at)"
+                        " SELECT ?, row, line, params, cm_id, fingerprint, source, ?, ?,"
+                        " CASE WHEN ? THEN '' ELSE help END, ? FROM run_rows"
+                        " WHERE run_id = ? AND state = ? AND (fingerprint LIKE 'email:%') = ?",
+                        (
+                            new_id,
+                            new_state,
+                            int(maybe_sent),
+                            pending,
+                            "" if pending else now,
+                            run_id,
+                            state,
+                            emailed,
+                        ),
+                    )
+            return new_id
+
     def run(self, run_id: int) -> RunInfo:
         rows = self._read("SELECT * FROM runs WHERE id = ?", (run_id,))
         if not rows:
