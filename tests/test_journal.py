@@ -425,7 +425,9 @@ def test_run_status_and_interrupted_owner(journal: Journal, tmp_path: Path) -> N
     assert info.status == "interrupted"
     assert info.unfinished
     assert str(os.getpid()) not in info.owner
+    assert journal.run_status(run_id) == "interrupted"
     journal.begin_run(run_id)  # a dead owner does not block a resume
+    assert journal.run_status(run_id) == "running"
     journal.set_run_status(run_id, "finished")
     info = journal.run(run_id)
     assert (info.status, bool(info.finished_at)) == ("finished", True)

@@ -270,7 +270,7 @@ class Engine:
         if controller is not None:
             return controller.wait(timeout)
         deadline = None if timeout is None else time.monotonic() + timeout
-        while self._info(run_id).status == "running":
+        while self._status(run_id) == "running":
             if deadline is not None and time.monotonic() >= deadline:
                 return False
             time.sleep(0.1)
@@ -301,6 +301,12 @@ class Engine:
 
         self._info(run_id)
         write_results_csv(self.journal, run_id, out)
+
+    def _status(self, run_id: int) -> str:
+        try:
+            return self.journal.run_status(run_id)
+        except JournalError as error:
+            raise EngineError(str(error)) from None
 
     def _info(self, run_id: int) -> RunInfo:
         try:
