@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import sqlite3
 import sys
 from collections import Counter
 from collections.abc import Callable
@@ -279,3 +280,16 @@ def test_100000_rows_stream_in_chunks(tmp_path: Path) -> None:
 def test_journal_history_is_not_capped(journal: Journal) -> None:
     assert len(journal.history()) == POSTS
     assert len(journal.history(outcomes=["delivered"], limit=10)) == 10
+
+
+def test_history_indexes_are_added_to_an_older_journal(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    Journal(path).close()
+    with sqlite3.connect(path) as db:
+        for name in ("posts_outcome", "posts_source", "posts_target", "posts_run"):
+            db.execute(f"DROP INDEX {name}")
+    with Journal(path) as journal:
+        names = {
+            row[0] for row in journal.read("SELECT name FROM sqlite_master WHERE type='index'")
+        }
+    assert {"posts_outcome", "posts_source", "posts_target", "posts_run"} <= names
