@@ -13,6 +13,9 @@ from hypothesis_profiles import load as load_hypothesis_profile
 
 from leadstream.sandbox import Account, SandboxServer
 
+# PostgreSQL fixtures (`pg_url`, `backend`, `database_url`) for the journal on both backends.
+pytest_plugins = ["pg_fixtures"]
+
 # Before any test module builds its settings: `ci` (derandomized) unless HYPOTHESIS_PROFILE says.
 load_hypothesis_profile()
 
