@@ -25,7 +25,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
-from leadstream import cli_rest, desk
+from leadstream import cli_db, cli_rest, desk
 from leadstream.deliver.engine import Engine, engine_for
 from leadstream.deliver.journal import Journal, RunInfo
 from leadstream.deliver.outcomes import may_send_again
@@ -211,6 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_send(commands)
     _add_runs(commands)
     desk.add_parser(commands)
+    cli_db.add_parser(commands)  # db upgrade|status: the team database's schema
     cli_rest.add_commands(commands)  # legend fetch, check: PhoneBurner's REST API
     return parser
 
@@ -694,6 +695,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "desk":
             return desk.run(args)
+        if args.command == cli_db.COMMAND:
+            return cli_db.run(args)
         if args.command in cli_rest.COMMANDS:
             return cli_rest.run(args)
         if args.command == "send":
