@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
@@ -51,7 +52,14 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def database_url(backend: str, request: pytest.FixtureRequest) -> str:
-    """"" for the embedded SQLite journal, else a fresh PostgreSQL schema's URL."""
+    """ "" for the embedded SQLite journal, else a fresh PostgreSQL schema's URL."""
     if backend == "sqlite":
         return ""
     return str(request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture
+def journal_place(database_url: str, tmp_path: Path) -> str:
+    """Where the journal under test lives, as `Journal(…)` (another process too) takes it:
+    the SQLite file's path, or the PostgreSQL schema's URL."""
+    return database_url or str(tmp_path / "journal.sqlite3")

@@ -56,6 +56,7 @@ from leadstream.prepare.identity import normalize_email
 
 __all__ = [
     "DATABASE_URL_VARIABLE",
+    "SCHEMA_1",
     "SCHEMA_VERSION",
     "Database",
     "DbRow",
@@ -345,8 +346,84 @@ def _team_mode(tx: Tx) -> None:
     )
 
 
-def _schema_1(tx: Tx) -> None:  # pragma: no cover - only the current schema is ever created
-    raise JournalError("A journal at schema 0 is empty; it gets the current schema instead.")
+# Schema 1 as the first journals created it (a test builds such a journal to upgrade).
+SCHEMA_1 = """
+CREATE TABLE posts (
+    id INTEGER PRIMARY KEY,
+    time TEXT NOT NULL,
+    source TEXT NOT NULL,
+    target_kind TEXT NOT NULL,
+    target_name TEXT NOT NULL,
+    target_url TEXT NOT NULL,
+    name TEXT NOT NULL DEFAULT '',
+    email TEXT NOT NULL DEFAULT '',
+    cm_id TEXT NOT NULL DEFAULT '',
+    user_id TEXT NOT NULL DEFAULT '',
+    outcome TEXT NOT NULL,
+    code TEXT NOT NULL DEFAULT '',
+    help TEXT NOT NULL DEFAULT '',
+    lead_url TEXT NOT NULL DEFAULT '',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    attempt_log TEXT NOT NULL DEFAULT '[]',
+    params TEXT NOT NULL DEFAULT '[]',
+    fingerprint TEXT NOT NULL DEFAULT '',
+    run_id INTEGER,
+    row INTEGER
+);
+CREATE INDEX posts_time ON posts (time);
+CREATE INDEX posts_seen ON posts (target_name, cm_id, outcome, fingerprint);
+
+CREATE TABLE legends (
+    name TEXT PRIMARY KEY,
+    cm_id TEXT NOT NULL DEFAULT '',
+    fields TEXT NOT NULL DEFAULT '[]',
+    created TEXT NOT NULL,
+    updated TEXT NOT NULL
+);
+
+CREATE TABLE runs (
+    id INTEGER PRIMARY KEY,
+    created TEXT NOT NULL,
+    target_kind TEXT NOT NULL,
+    target_name TEXT NOT NULL,
+    target_url TEXT NOT NULL,
+    source_name TEXT NOT NULL DEFAULT '',
+    origin TEXT NOT NULL DEFAULT 'bulk',
+    status TEXT NOT NULL,
+    message TEXT NOT NULL DEFAULT '',
+    settings TEXT NOT NULL DEFAULT '{}',
+    owner_host TEXT NOT NULL DEFAULT '',
+    owner_pid INTEGER NOT NULL DEFAULT 0,
+    started_at TEXT NOT NULL DEFAULT '',
+    finished_at TEXT NOT NULL DEFAULT ''
+);
+
+CREATE TABLE run_rows (
+    run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    row INTEGER NOT NULL,
+    line INTEGER NOT NULL,
+    params TEXT NOT NULL,
+    cm_id TEXT NOT NULL DEFAULT '',
+    fingerprint TEXT NOT NULL DEFAULT '',
+    source TEXT NOT NULL DEFAULT '{}',
+    state TEXT NOT NULL,
+    maybe_sent INTEGER NOT NULL DEFAULT 0,
+    code TEXT NOT NULL DEFAULT '',
+    help TEXT NOT NULL DEFAULT '',
+    lead_url TEXT NOT NULL DEFAULT '',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    finished_at TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (run_id, row)
+);
+CREATE INDEX run_rows_state ON run_rows (run_id, state, row);
+CREATE INDEX run_rows_seen ON run_rows (cm_id, state, fingerprint);
+"""
+
+
+def _schema_1(tx: Tx) -> None:
+    for statement in SCHEMA_1.split(";"):
+        if statement.strip():
+            tx.execute(statement)
 
 
 # Each entry upgrades the schema from version `index` to `index + 1`.
@@ -505,9 +582,26 @@ class Database:
                         "this version)."
                     )
                 self.upgrade()
+            if self.kind == "sqlite":
+                self._add_missing_indexes()
             return SCHEMA_VERSION
         except DBAPIError as error:
             raise self._unreachable(error) from None
+
+    def _add_missing_indexes(self) -> None:
+        """Indexes change no stored data, so a journal missing one (dropped, or from a build
+        that had not added it yet) gets it at open rather than through a schema version."""
+        have = {row[0] for row in self.read("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        missing = [
+            index
+            for table in metadata.sorted_tables
+            for index in table.indexes
+            if index.name not in have
+        ]
+        if missing:
+            with self.tx() as tx:
+                for index in missing:
+                    index.create(tx.connection, checkfirst=True)
 
     def _has_tables(self) -> bool:
         rows = self.read(
