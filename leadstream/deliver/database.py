@@ -48,7 +48,7 @@ from sqlalchemy import (
     event,
     text,
 )
-from sqlalchemy.engine import URL, Connection, CursorResult, Engine, make_url
+from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.pool import NullPool, StaticPool
 
@@ -224,10 +224,10 @@ class Result:
 
     __slots__ = ("_rows", "rowcount")
 
-    def __init__(self, cursor: CursorResult[Any]) -> None:
-        self.rowcount = cursor.rowcount
-        if cursor.returns_rows:
-            index = {name: i for i, name in enumerate(cursor.keys())}
+    def __init__(self, cursor: Any) -> None:
+        self.rowcount = int(cursor.rowcount)
+        if cursor.description:
+            index = {column[0]: i for i, column in enumerate(cursor.description)}
             self._rows = [DbRow(tuple(row), index) for row in cursor.fetchall()]
         else:
             self._rows = []
@@ -243,22 +243,36 @@ class Result:
 
 
 class Tx:
-    """One transaction's connection, with the journal's `?` SQL."""
+    """One transaction's connection, with the journal's `?` SQL.
 
-    def __init__(self, database: Database, connection: Connection) -> None:
+    The statements go to the DBAPI cursor of a connection from SQLAlchemy's pool directly:
+    `exec_driver_sql`'s result machinery would cost more than SQLite itself on the sender's hot
+    path (about ten statements a row). `connection` is the SQLAlchemy `Connection` for schema
+    work (`Table.create`), present in `Database.tx(schema=True)`.
+    """
+
+    def __init__(self, database: Database, cursor: Any, connection: Connection | None) -> None:
         self._database = database
-        self.connection = connection
+        self._cursor = cursor
+        self._connection = connection
+
+    @property
+    def connection(self) -> Connection:
+        if self._connection is None:
+            raise JournalError("Schema changes need Database.tx(schema=True).")
+        return self._connection
 
     @property
     def kind(self) -> str:
         return self._database.kind
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Result:
-        return Result(self.connection.exec_driver_sql(self._database.sql(sql), tuple(params)))
+        self._cursor.execute(self._database.sql(sql), tuple(params))
+        return Result(self._cursor)
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         if rows:
-            self.connection.exec_driver_sql(self._database.sql(sql), [tuple(row) for row in rows])
+            self._cursor.executemany(self._database.sql(sql), [tuple(row) for row in rows])
 
 
 def _secrets_value(path: Path, name: str) -> str:
@@ -445,7 +459,16 @@ class Database:
         self.kind = "postgresql" if url else "sqlite"
         self._lock = threading.RLock()
         self._sql_cache: dict[str, str] = {}
+        self._raw: Any = None
+        # Errors that mean the database itself is gone or unusable (the server went away, the
+        # file is not a database), as against a statement's own error.
+        self._lost: tuple[type[BaseException], ...]
+        self._unusable: tuple[type[BaseException], ...]
         if url:
+            import psycopg  # only a team journal needs it
+
+            self._lost = (psycopg.OperationalError,)
+            self._unusable = (DBAPIError, psycopg.Error)
             self.url = _postgres_url(url)
             self.where = masked_url(url)
             try:
@@ -457,6 +480,8 @@ class Database:
                     "The team journal needs psycopg 3: pip install -r requirements.txt."
                 ) from None
         else:
+            self._lost = ()
+            self._unusable = (DBAPIError, sqlite3.DatabaseError)
             self.url = make_url("sqlite://")
             self.where = str(path) if path is not None else ":memory:"
             created = path is not None and not path.exists()
@@ -511,7 +536,7 @@ class Database:
             self._sql_cache[statement] = cached
         return cached
 
-    def _unreachable(self, error: DBAPIError) -> JournalError:
+    def _unreachable(self, error: BaseException) -> JournalError:
         reason = str(getattr(error, "orig", error)).strip().splitlines()
         detail = reason[0] if reason else type(error).__name__
         if self.kind == "sqlite":
@@ -525,37 +550,52 @@ class Database:
         )
 
     @contextmanager
-    def tx(self) -> Iterator[Tx]:
+    def tx(self, *, schema: bool = False) -> Iterator[Tx]:
         """A write transaction: committed when the block ends, rolled back if it raises."""
         with self._lock if self.kind == "sqlite" else _NO_LOCK:
             try:
+                if self.kind == "sqlite" and not schema:
+                    # The one connection, as the journal always drove it: BEGIN IMMEDIATE takes
+                    # the file's write lock at once, so that two processes never deadlock.
+                    raw = self._sqlite_connection()
+                    raw.execute("BEGIN IMMEDIATE")
+                    try:
+                        yield Tx(self, raw.cursor(), None)
+                    except BaseException:
+                        raw.execute("ROLLBACK")
+                        raise
+                    raw.execute("COMMIT")
+                    return
                 with self.engine.begin() as connection:
-                    yield Tx(self, connection)
-            except DBAPIError as error:
-                if error.connection_invalidated:
-                    raise self._unreachable(error) from None
-                raise
+                    yield Tx(self, connection.connection.cursor(), connection)
+            except self._lost as error:
+                raise self._unreachable(error) from None
+
+    def _sqlite_connection(self) -> Any:
+        if self._raw is None:
+            self._raw = self.engine.raw_connection().driver_connection
+        return self._raw
 
     def read(self, sql: str, params: Sequence[Any] = ()) -> list[DbRow]:
         """The rows of one query, outside any write transaction."""
         with self._lock if self.kind == "sqlite" else _NO_LOCK:
             try:
-                with self.engine.connect() as connection:
-                    result = Result(
-                        connection.execution_options(leadstream_read=True).exec_driver_sql(
-                            self.sql(sql), tuple(params)
-                        )
-                    )
-                    if self.kind != "sqlite":
-                        connection.rollback()
-                    return result.fetchall()
-            except DBAPIError as error:
-                if error.connection_invalidated:
-                    raise self._unreachable(error) from None
-                raise
+                if self.kind == "sqlite":
+                    cursor = self._sqlite_connection().cursor()
+                    cursor.execute(sql, tuple(params))
+                    return Result(cursor).fetchall()
+                with self.engine.connect().execution_options(leadstream_read=True) as connection:
+                    cursor = connection.connection.cursor()
+                    cursor.execute(self.sql(sql), tuple(params))
+                    rows = Result(cursor).fetchall()
+                    connection.rollback()
+                    return rows
+            except self._lost as error:
+                raise self._unreachable(error) from None
 
     def close(self) -> None:
         with self._lock:
+            self._raw = None
             self.engine.dispose()
 
     # -- schema ------------------------------------------------------------------------------
@@ -564,7 +604,7 @@ class Database:
         try:
             version = self._stored_version()
             if version == 0 and not self._has_tables():
-                with self.tx() as tx:
+                with self.tx(schema=True) as tx:
                     metadata.create_all(tx.connection)
                     self._set_version(tx, SCHEMA_VERSION)
                 return SCHEMA_VERSION
@@ -585,7 +625,7 @@ class Database:
             if self.kind == "sqlite":
                 self._add_missing_indexes()
             return SCHEMA_VERSION
-        except DBAPIError as error:
+        except self._unusable as error:
             raise self._unreachable(error) from None
 
     def _add_missing_indexes(self) -> None:
@@ -599,7 +639,7 @@ class Database:
             if index.name not in have
         ]
         if missing:
-            with self.tx() as tx:
+            with self.tx(schema=True) as tx:
                 for index in missing:
                     index.create(tx.connection, checkfirst=True)
 
@@ -640,12 +680,16 @@ class Database:
         database.kind = "postgresql"
         database._lock = threading.RLock()
         database._sql_cache = {}
+        import psycopg
+
+        database._lost = (psycopg.OperationalError,)
+        database._unusable = (DBAPIError, psycopg.Error)
         database.url = _postgres_url(url)
         database.where = masked_url(url)
         database.engine = create_engine(database.url, poolclass=NullPool)
         try:
             return database.upgrade()
-        except DBAPIError as error:
+        except database._unusable as error:
             raise database._unreachable(error) from None
         finally:
             database.engine.dispose()
@@ -655,7 +699,7 @@ class Database:
         versions (before, after)."""
         before = self._stored_version()
         for step in range(before, SCHEMA_VERSION):
-            with self.tx() as tx:
+            with self.tx(schema=True) as tx:
                 if step == 0:
                     metadata.create_all(tx.connection)
                     self._set_version(tx, SCHEMA_VERSION)
