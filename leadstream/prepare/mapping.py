@@ -23,7 +23,6 @@ from __future__ import annotations
 import json
 import math
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -379,59 +378,6 @@ def _problem(field_name: str, message: str, level: Level = "error") -> Problem:
 
 
 # --- Matching headers ---------------------------------------------------------------------------
-
-_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
-_NOT_WORD = re.compile(r"[^a-z0-9]+")
-_TAG_HEADER = re.compile(r"^(tags?|labels?|keywords?)( ?\d+)?$")
-_PHONE_WORDS = {"phone", "phones", "telephone", "tel", "mobile", "cell", "cellular", "fax"}
-# A column about phones that is not a number itself (its type, label or extension).
-_PHONE_NOT_NUMBER = {"type", "types", "label", "labels", "ext", "extension", "status", "opt"}
-_EXTRA_TYPE_WORDS = {"cellular": PhoneType.MOBILE, "alt": PhoneType.OTHER}
-
-
-def _words(header: str) -> str:
-    """`header` lower-cased with accents, punctuation and camelCase turned into single spaces."""
-    text = unicodedata.normalize("NFKD", _CAMEL.sub(" ", header.strip()))
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
-    return _NOT_WORD.sub(" ", text).strip()
-
-
-def _key(text: str) -> str:
-    return _words(text).replace(" ", "")
-
-
-def _standard_lookup() -> dict[str, str]:
-    lookup: dict[str, str] = {}
-    for spec in LEAD_FIELDS:
-        for spelling in (spec.name, spec.label, *spec.aliases):
-            lookup.setdefault(_key(spelling), spec.name)
-    return lookup
-
-
-_STANDARD = _standard_lookup()
-
-
-def _phone_type_of(words: str) -> PhoneType | None:
-    """The type of phone a header names (`Work Phone` → WORK), None when it is not a phone."""
-    tokens: list[str] = []
-    for token in words.split():
-        token = token.rstrip("0123456789")
-        if token.endswith("phone") and token != "phone":
-            tokens += [token.removesuffix("phone"), "phone"]  # `homephone`, `cellphone`
-        elif token:
-            tokens.append(token)
-    if not set(tokens) & _PHONE_WORDS or set(tokens) & _PHONE_NOT_NUMBER:
-        return None
-    for token in tokens:
-        if token in _EXTRA_TYPE_WORDS:
-            return _EXTRA_TYPE_WORDS[token]
-        if token.isalpha() and token not in {"phone", "phones", "telephone", "tel"}:
-            try:
-                return PhoneType.parse(token)
-            except ValueError:
-                continue
-    return PhoneType.OTHER
-
 
 def auto_match(columns: Sequence[str], legend: Legend | None = None) -> ColumnMapping:
     """A first guess at the mapping for a file's headers; the person reviews it.
