@@ -11,7 +11,6 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -55,8 +54,9 @@ def prepared(n: int, lead_: Lead, *problems: Problem) -> PreparedRow:
 
 
 @pytest.fixture
-def journal(tmp_path: Path) -> Iterator[Journal]:
-    with Journal(tmp_path / "journal.sqlite3") as opened:
+def journal(journal_place: str) -> Iterator[Journal]:
+    """The journal on SQLite, then on PostgreSQL: every engine test runs on both."""
+    with Journal(journal_place) as opened:
         yield opened
 
 
@@ -253,11 +253,13 @@ def test_auto_pause_after_consecutive_failures(journal: Journal, concurrency: in
     assert "HTTP 503" in info.message
 
 
-def test_pause_resume_and_progress_from_another_connection(journal: Journal) -> None:
+def test_pause_resume_and_progress_from_another_connection(
+    journal: Journal, journal_place: str
+) -> None:
     with (
         SandboxServer(Account.demo(), faults=Faults(latency_ms=20), log=None) as server,
         Client(url=server.url, key=DEMO_KEY, concurrency=2) as client,
-        Journal(journal.path) as watcher,
+        Journal(journal_place) as watcher,
     ):
         run_id = new_run(journal, server, [lead(n) for n in range(40)])
         controller = start_run(journal, client, run_id, concurrency=2)
@@ -435,7 +437,7 @@ print(engine.run(int(sys.argv[2])).status, flush=True)
 
 @pytest.mark.parametrize("request_", ["pause", "cancel"])
 def test_a_run_sent_by_another_process_is_paused_or_cancelled_from_here(
-    journal: Journal, request_: str
+    journal: Journal, journal_place: str, request_: str
 ) -> None:
     with SandboxServer(Account.demo(), faults=Faults(latency_ms=30), log=None) as server:
         settings = RunSettings(target=Target.custom(server.url), concurrency=2, canary=False)
@@ -447,7 +449,7 @@ def test_a_run_sent_by_another_process_is_paused_or_cancelled_from_here(
             origin="cli",
         )
         sender = subprocess.Popen(
-            [sys.executable, "-c", SENDER, str(journal.path), str(run_id)],
+            [sys.executable, "-c", SENDER, journal_place, str(run_id)],
             stdout=subprocess.PIPE,
             text=True,
         )

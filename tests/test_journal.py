@@ -83,8 +83,18 @@ def unanswered() -> Delivery:
 
 
 @pytest.fixture
-def journal(tmp_path: Path) -> Iterator[Journal]:
-    with Journal(tmp_path / "j.sqlite3") as opened:
+def journal_code(tmp_path: Path, database_url: str) -> str:
+    """How another process opens the journal under test: the SQLite file, or the PostgreSQL
+    schema (every `journal` test runs on both)."""
+    if database_url:
+        return f"Journal(url={database_url!r})"
+    return f"Journal({str(tmp_path / 'j.sqlite3')!r})"
+
+
+@pytest.fixture
+def journal(tmp_path: Path, database_url: str) -> Iterator[Journal]:
+    opened = Journal(url=database_url) if database_url else Journal(tmp_path / "j.sqlite3")
+    with opened:
         yield opened
 
 
@@ -186,6 +196,7 @@ def test_history_csv_has_bom_and_neutralised_formulas(journal: Journal) -> None:
 
 
 # --- fingerprints -----------------------------------------------------------------------------
+
 
 def test_delivered_fingerprints_scoped_by_target_and_cm_id(journal: Journal) -> None:
     ann = Lead(email="Ann@example.com", cm_id="576846")
@@ -349,13 +360,11 @@ def test_claim_is_atomic_across_threads(journal: Journal) -> None:
     assert journal.run(run_id).counts["in_flight"] == 200
 
 
-def test_claim_is_atomic_across_processes(tmp_path: Path) -> None:
-    path = tmp_path / "j.sqlite3"
-    with Journal(path) as journal:
-        run_id = make_run(journal, 300)
+def test_claim_is_atomic_across_processes(journal: Journal, journal_code: str) -> None:
+    run_id = make_run(journal, 300)
     script = (
         "import sys\nfrom leadstream.deliver.journal import Journal\n"
-        f"j = Journal({str(path)!r})\n"
+        f"j = {journal_code}\n"
         f"while rows := j.claim_next_rows({run_id}, 2):\n"
         "    print(*[r.row for r in rows], flush=True)\n"
     )
@@ -409,16 +418,13 @@ def test_requeue_unsure(journal: Journal) -> None:
     assert journal.requeue_unsure(run_id) == (0, 1)
 
 
-def test_run_status_and_interrupted_owner(journal: Journal, tmp_path: Path) -> None:
+def test_run_status_and_interrupted_owner(journal: Journal, journal_code: str) -> None:
     run_id = make_run(journal, 1)
     journal.begin_run(run_id)
     assert journal.run(run_id).status == "running"
     assert [r.id for r in journal.unfinished_runs()] == [run_id]
     # Another process takes the run over and dies without a word.
-    code = (
-        "from leadstream.deliver.journal import Journal\n"
-        f"Journal({str(journal.path)!r}).begin_run({run_id})\n"
-    )
+    code = f"from leadstream.deliver.journal import Journal\n{journal_code}.begin_run({run_id})\n"
     journal.set_run_status(run_id, "paused")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
     info = journal.run(run_id)
@@ -436,11 +442,11 @@ def test_run_status_and_interrupted_owner(journal: Journal, tmp_path: Path) -> N
         journal.set_run_status(run_id, "interrupted")
 
 
-def test_live_owner_blocks_another_process(journal: Journal) -> None:
+def test_live_owner_blocks_another_process(journal: Journal, journal_code: str) -> None:
     run_id = make_run(journal, 1)
     code = (
         "import sys, time\nfrom leadstream.deliver.journal import Journal\n"
-        f"Journal({str(journal.path)!r}).begin_run({run_id})\n"
+        f"j = {journal_code}\nj.begin_run({run_id})\n"
         "print('ready', flush=True)\ntime.sleep(60)\n"
     )
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
@@ -488,12 +494,10 @@ def test_runs_are_paged_and_counted(journal: Journal) -> None:
 
 def _version_1_journal(path: Path) -> None:
     """A journal as schema 1 wrote it: emails lower-cased in fingerprints, no run requests."""
-    from leadstream.deliver.journal import _MIGRATIONS
+    from leadstream.deliver.database import SCHEMA_1
 
     db = sqlite3.connect(path)
-    schema = _MIGRATIONS[0]
-    assert isinstance(schema, str)
-    db.executescript(schema)
+    db.executescript(SCHEMA_1)
     pairs = json.dumps([["email", "STRASSE@x.de"], ["cm_id", "1"]])
     db.execute(
         "INSERT INTO posts (time, source, target_kind, target_name, target_url, email, cm_id,"
@@ -530,7 +534,7 @@ def test_schema_1_is_migrated_to_the_one_identity_rule(tmp_path: Path) -> None:
         assert info.run_settings.mapping.columns == {"E": "email"}
         assert info.run_settings.rate_per_s is None
     db = sqlite3.connect(path)
-    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
     assert db.execute("SELECT fingerprint FROM run_rows").fetchone()[0] == "email:strasse@x.de"
     db.close()
 
@@ -568,7 +572,8 @@ def test_the_key_never_reaches_the_file(tmp_path: Path) -> None:
             target=target,
             source_name="f.csv",
             rows=[(0, 2, lead, {"Email": lead.email})],
-            settings={"concurrency": 1},
+            # Delivered by the form above: sent again only because the person asks to.
+            settings={"concurrency": 1, "include_duplicates": True},
         )
         [row] = journal.claim_next_rows(run_id, 1)
         journal.finish_row(run_id, row.row, client.post(row.lead))

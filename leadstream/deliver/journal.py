@@ -1,4 +1,4 @@
-"""The journal: one SQLite file holding every post, the saved legends and the bulk runs.
+"""The journal: every post, the saved legends and the bulk runs, in SQLite or PostgreSQL.
 
 History answers "what did I send, when, and what came back"; saved legends survive restarts;
 bulk runs keep every row's state so that a run stopped half-way (closed window, `kill -9`,
@@ -13,30 +13,51 @@ The schema is versioned (`PRAGMA user_version`): opening an older journal upgrad
 The vendor key is never stored: leads are kept as their query pairs without the key, and URLs
 only in masked form. Times are stored and returned as UTC ISO 8601 text (`…+00:00`).
 
-One connection (WAL, `check_same_thread=False`) guarded by a lock serves every thread of the
-process; other processes (the CLI beside the app) share the file through SQLite's own locking.
+Where it lives is `deliver.database`'s business: an SQLite file under `LEADSTREAM_HOME` (one
+connection guarded by a lock serves the process; other processes share the file through
+SQLite's locking), or a team's PostgreSQL database (`LEADSTREAM_DATABASE_URL`) that every desk
+shares. The SQL here is portable and runs unchanged on both.
+
+Team mode, the same on both backends:
+- a lead is *claimed* (table `claims`, one row per target name, cm_id and identity
+  fingerprint) in the transaction that takes its run row to `in_flight`; a lead another run
+  holds (in flight, or delivered since this run was made) becomes this run's `duplicate`,
+  naming who sent it and when, and is not sent;
+- a run being sent holds a *lease* (`runs.lease_until`) that this process renews every few
+  seconds; a `running` run whose lease ran out is `interrupted`, and any desk may resume it;
+- every post and run records its *sender*: the person signed in to the app (`acting_as`),
+  else this computer's user@host.
 """
 
 from __future__ import annotations
 
 import csv
+import getpass
 import io
 import json
 import os
 import socket
-import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, NamedTuple, Self
 
+from leadstream.deliver.database import (
+    SCHEMA_VERSION,
+    Database,
+    DbRow,
+    JournalError,
+    Tx,
+    database_url,
+)
 from leadstream.deliver.outcomes import DeliveryOutcome, may_send_again
 from leadstream.deliver.target import Target, TargetKind, leadstream_home
-from leadstream.prepare.identity import fingerprint, has_email, normalize_email, params_json
+from leadstream.prepare.identity import fingerprint, has_email, params_json
 from leadstream.prepare.legend import FieldType, Legend, LegendField
 from leadstream.protocol.lead import Lead
 from leadstream.protocol.query import (
@@ -61,12 +82,15 @@ __all__ = [
     "NewRow",
     "RunInfo",
     "RunRow",
+    "act_as",
+    "acting_as",
+    "default_sender",
     "history_csv",
+    "lease_seconds",
     "utc_now",
 ]
 
 JOURNAL_FILENAME = "journal.sqlite3"
-SCHEMA_VERSION = 2
 
 # Row states of a bulk run: `pending` and `in_flight` are on the way, the rest are the final
 # outcomes, taken from `DeliveryOutcome` so the two lists cannot drift apart.
@@ -88,8 +112,54 @@ _INTERRUPTED_HELP = (
 )
 
 
-class JournalError(ValueError):
-    """A journal request that cannot be carried out; the message says what to do instead."""
+# A run's sender renews its lease this often; a lease not renewed for `lease_seconds()` (30 s,
+# or LEADSTREAM_LEASE_SECONDS for tests) has run out and the run may be resumed anywhere.
+LEASE_SECONDS = 30.0
+_RENEW_EVERY = 1 / 3
+
+# Who is sending, for the posts and runs this thread records: the app sets the signed-in
+# person for each page run; anything else is recorded as this computer's user@host.
+_acting: ContextVar[str] = ContextVar("leadstream_sender", default="")
+
+
+def lease_seconds() -> float:
+    try:
+        return max(float(os.environ.get("LEADSTREAM_LEASE_SECONDS", LEASE_SECONDS)), 0.5)
+    except ValueError:
+        return LEASE_SECONDS
+
+
+def default_sender() -> str:
+    """This computer's user and host name, `ann@desk-3`."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "someone"
+    return f"{user}@{socket.gethostname()}"
+
+
+@contextmanager
+def acting_as(person: str) -> Iterator[None]:
+    """Record posts and runs made inside the block (in this thread) as `person`'s."""
+    token = _acting.set(person.strip())
+    try:
+        yield
+    finally:
+        _acting.reset(token)
+
+
+def act_as(person: str) -> None:
+    """Record what this thread sends from now on as `person`'s ("" for this computer's user):
+    the app calls it at the top of every page run with the signed-in person."""
+    _acting.set(person.strip())
+
+
+def _sender() -> str:
+    return _acting.get() or default_sender()
+
+
+def _later(seconds: float) -> str:
+    return (datetime.now(UTC) + timedelta(seconds=seconds)).isoformat(timespec="microseconds")
 
 
 def utc_now() -> str:
@@ -149,6 +219,7 @@ class HistoryEntry:
     lead: Lead = field(repr=False)
     run_id: int | None
     row: int | None
+    sender: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -158,7 +229,7 @@ class HistoryFilter:
     `search` looks in names, emails, user and LeadStream IDs, codes, lead links and targets;
     the tuples keep posts whose outcome, source or target name is one of theirs (empty: any);
     `since` keeps posts at or after that moment (naive means local time); `run_id` keeps one
-    bulk run's posts.
+    bulk run's posts; `people` keeps the posts these senders made (empty: anyone's).
     """
 
     search: str = ""
@@ -167,6 +238,7 @@ class HistoryFilter:
     targets: tuple[str, ...] = ()
     since: datetime | None = None
     run_id: int | None = None
+    people: tuple[str, ...] = ()
 
     def where(self) -> tuple[str, list[Any]]:
         """The filter as an SQL condition on `posts p` and its parameters (`1` for none)."""
@@ -175,12 +247,16 @@ class HistoryFilter:
         if self.search.strip():
             pattern = "%" + _escape_like(self.search.strip()) + "%"
             columns = ("name", "email", "cm_id", "user_id", "code", "lead_url", "target_name")
-            where.append("(" + " OR ".join(f"p.{c} LIKE ? ESCAPE '\\'" for c in columns) + ")")
+            # lower() on both sides: SQLite's LIKE ignores case, PostgreSQL's does not.
+            where.append(
+                "(" + " OR ".join(f"lower(p.{c}) LIKE lower(?) ESCAPE '\\'" for c in columns) + ")"
+            )
             params.extend([pattern] * len(columns))
         for column, values in (
             ("outcome", self.outcomes),
             ("source", self.sources),
             ("target_name", self.targets),
+            ("sender", self.people),
         ):
             if values:
                 where.append(f"p.{column} IN ({','.join('?' * len(values))})")
@@ -191,7 +267,7 @@ class HistoryFilter:
         if self.run_id is not None:
             where.append("p.run_id = ?")
             params.append(int(self.run_id))
-        return (" AND ".join(where) or "1"), params
+        return (" AND ".join(where) or "1 = 1"), params
 
 
 class NewRow(NamedTuple):
@@ -254,6 +330,8 @@ class RunInfo:
     sent_since_start: int
     owner: str
     request: str = ""  # "pause" or "cancel" asked of the process sending the run, else ""
+    sender: str = ""  # who made the run, then who last started sending it
+    lease_until: str = ""  # until when its sender holds it (UTC ISO 8601), "" if never sent
 
     @property
     def run_settings(self) -> RunSettings:
@@ -281,122 +359,14 @@ class RunInfo:
         return self.status in ("running", "paused", "interrupted")
 
 
-_SCHEMA = """
-CREATE TABLE posts (
-    id INTEGER PRIMARY KEY,
-    time TEXT NOT NULL,
-    source TEXT NOT NULL,
-    target_kind TEXT NOT NULL,
-    target_name TEXT NOT NULL,
-    target_url TEXT NOT NULL,
-    name TEXT NOT NULL DEFAULT '',
-    email TEXT NOT NULL DEFAULT '',
-    cm_id TEXT NOT NULL DEFAULT '',
-    user_id TEXT NOT NULL DEFAULT '',
-    outcome TEXT NOT NULL,
-    code TEXT NOT NULL DEFAULT '',
-    help TEXT NOT NULL DEFAULT '',
-    lead_url TEXT NOT NULL DEFAULT '',
-    attempts INTEGER NOT NULL DEFAULT 0,
-    attempt_log TEXT NOT NULL DEFAULT '[]',
-    params TEXT NOT NULL DEFAULT '[]',
-    fingerprint TEXT NOT NULL DEFAULT '',
-    run_id INTEGER,
-    row INTEGER
-);
-CREATE INDEX posts_time ON posts (time);
-CREATE INDEX posts_seen ON posts (target_name, cm_id, outcome, fingerprint);
-
-CREATE TABLE legends (
-    name TEXT PRIMARY KEY,
-    cm_id TEXT NOT NULL DEFAULT '',
-    fields TEXT NOT NULL DEFAULT '[]',
-    created TEXT NOT NULL,
-    updated TEXT NOT NULL
-);
-
-CREATE TABLE runs (
-    id INTEGER PRIMARY KEY,
-    created TEXT NOT NULL,
-    target_kind TEXT NOT NULL,
-    target_name TEXT NOT NULL,
-    target_url TEXT NOT NULL,
-    source_name TEXT NOT NULL DEFAULT '',
-    origin TEXT NOT NULL DEFAULT 'bulk',
-    status TEXT NOT NULL,
-    message TEXT NOT NULL DEFAULT '',
-    settings TEXT NOT NULL DEFAULT '{}',
-    owner_host TEXT NOT NULL DEFAULT '',
-    owner_pid INTEGER NOT NULL DEFAULT 0,
-    started_at TEXT NOT NULL DEFAULT '',
-    finished_at TEXT NOT NULL DEFAULT ''
-);
-
-CREATE TABLE run_rows (
-    run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
-    row INTEGER NOT NULL,
-    line INTEGER NOT NULL,
-    params TEXT NOT NULL,
-    cm_id TEXT NOT NULL DEFAULT '',
-    fingerprint TEXT NOT NULL DEFAULT '',
-    source TEXT NOT NULL DEFAULT '{}',
-    state TEXT NOT NULL,
-    maybe_sent INTEGER NOT NULL DEFAULT 0,
-    code TEXT NOT NULL DEFAULT '',
-    help TEXT NOT NULL DEFAULT '',
-    lead_url TEXT NOT NULL DEFAULT '',
-    attempts INTEGER NOT NULL DEFAULT 0,
-    finished_at TEXT NOT NULL DEFAULT '',
-    PRIMARY KEY (run_id, row)
-);
-CREATE INDEX run_rows_state ON run_rows (run_id, state, row);
-CREATE INDEX run_rows_seen ON run_rows (cm_id, state, fingerprint);
-"""
-
-# Indexes for History's filters, counts and choices at 100,000 posts. They change no stored
-# data, so they are added to any journal at open rather than through a schema version.
-_READ_INDEXES = {
-    "posts_outcome": "posts (outcome, id)",
-    "posts_source": "posts (source, id)",
-    "posts_target": "posts (target_name, id)",
-    "posts_run": "posts (run_id, row)",
-    # A run's speed (rows sent since it last started) without reading all its rows.
-    "run_rows_sent": "run_rows (run_id, finished_at) WHERE attempts > 0",
-}
-
 # History rows with `row` as the spreadsheet line the run's file had (posts store the run's
 # row key; the line lives in `run_rows`).
 _HISTORY_SELECT = (
     "SELECT p.id, p.time, p.source, p.target_name, p.target_url, p.name, p.email, p.cm_id,"
     " p.user_id, p.outcome, p.code, p.help, p.lead_url, p.attempts, p.attempt_log, p.params,"
-    " p.run_id, COALESCE(r.line, p.row) AS row"
+    " p.run_id, COALESCE(r.line, p.row) AS row, p.sender"
     " FROM posts p LEFT JOIN run_rows r ON r.run_id = p.run_id AND r.row = p.row"
 )
-
-
-def _refingerprint(db: sqlite3.Connection) -> None:
-    """Schema 2: emails are compared case-folded (`prepare.identity`), not lower-cased, so
-    the stored email fingerprints are recomputed; fingerprints of leads without an email do
-    not change. Runs get a `request` column: a pause or cancel asked of the process sending
-    them, which that process polls."""
-    db.execute("ALTER TABLE runs ADD COLUMN request TEXT NOT NULL DEFAULT ''")
-    for table, key in (("posts", "id"), ("run_rows", "rowid")):
-        rows = db.execute(
-            f"SELECT {key}, params FROM {table} WHERE fingerprint LIKE 'email:%'"
-        ).fetchall()
-        db.executemany(
-            f"UPDATE {table} SET fingerprint = ? WHERE {key} = ?",
-            [(f"email:{normalize_email(_email_of(row[1]))}", row[0]) for row in rows],
-        )
-
-
-def _email_of(params: str) -> str:
-    return next((str(v) for name, v in json.loads(params or "[]") if name == "email"), "")
-
-
-# Each entry upgrades the schema from version `index` to `index + 1`: SQL statements, or a
-# function for what SQL cannot do (SQLite's `lower()` knows only ASCII).
-_MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (_SCHEMA, _refingerprint)
 
 
 def _pid_alive(pid: int) -> bool:
@@ -414,97 +384,52 @@ def _pid_alive(pid: int) -> bool:
 
 
 class Journal:
-    """The SQLite journal. Thread-safe; use as a context manager or call `close()`."""
+    """The journal. Thread-safe; use as a context manager or call `close()`.
 
-    def __init__(self, path: Path | str | None = None) -> None:
-        if path is None:
-            path = leadstream_home() / JOURNAL_FILENAME
-        self.path = Path(path) if str(path) != ":memory:" else None
-        if self.path is not None:
-            try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-            except OSError as error:
-                raise JournalError(
-                    f"Cannot create the folder {self.path.parent} for the journal "
-                    f"({error.strerror}); set LEADSTREAM_HOME to a folder you can write to."
-                ) from None
-        self._lock = threading.RLock()
-        created = self.path is not None and not self.path.exists()
-        try:
-            self._db = sqlite3.connect(
-                str(self.path) if self.path is not None else ":memory:",
-                timeout=30.0,
-                isolation_level=None,
-                check_same_thread=False,
-            )
-            self._db.row_factory = sqlite3.Row
-            self._db.execute("PRAGMA busy_timeout = 30000")
-            if self.path is not None:
-                self._db.execute("PRAGMA journal_mode = WAL")
-            # NORMAL keeps every commit across a process crash; only a power cut may lose the
-            # last few, which resume then treats as unsent or in flight.
-            self._db.execute("PRAGMA synchronous = NORMAL")
-            self._db.execute("PRAGMA foreign_keys = ON")
-            self._migrate()
-            self._add_read_indexes()
-            if created and self.path is not None:
-                # Leads are personal data: only this user may read the journal.
-                self.path.chmod(0o600)
-        except sqlite3.DatabaseError as error:
-            raise JournalError(
-                f"The journal {self.path} cannot be opened ({error}). Move it aside and start "
-                "again, or set LEADSTREAM_HOME to another folder."
-            ) from None
+    `Journal()` opens the team database when `LEADSTREAM_DATABASE_URL` is configured, else the
+    SQLite file under `LEADSTREAM_HOME`; `Journal(path)` opens that SQLite file, `Journal(url=…)`
+    that PostgreSQL database.
+    """
+
+    def __init__(self, path: Path | str | None = None, *, url: str | None = None) -> None:
+        if path is None and url is None:
+            url = database_url()
+        elif path is not None and url is None and "://" in str(path):
+            path, url = None, str(path)  # a database URL where a file was expected
+        if url:
+            self.path: Path | None = None
+            self._database = Database(url=url)
+        else:
+            if path is None:
+                path = leadstream_home() / JOURNAL_FILENAME
+            self.path = Path(path) if str(path) != ":memory:" else None
+            self._database = Database(path=self.path)
+        self.where = self._database.where
+        self.kind = self._database.kind
         self._host = socket.gethostname()
+        self._leases: set[int] = set()
+        self._lease_lock = threading.Lock()
+        self._lease_wake = threading.Event()
+        self._lease_thread: threading.Thread | None = None
+        self._closed = False
 
     # -- plumbing ----------------------------------------------------------------------------
 
-    def _migrate(self) -> None:
-        with self._tx() as db:
-            version = db.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise JournalError(
-                    f"The journal {self.path} was written by a newer LeadStream Desk (schema "
-                    f"{version}, this one knows {SCHEMA_VERSION}). Update the app."
-                )
-            for step in range(version, SCHEMA_VERSION):
-                migration = _MIGRATIONS[step]
-                if callable(migration):
-                    migration(db)
-                    db.execute(f"PRAGMA user_version = {step + 1}")
-                    continue
-                for statement in migration.split(";"):
-                    if statement.strip():
-                        db.execute(statement)
-                db.execute(f"PRAGMA user_version = {step + 1}")
-
-    def _add_read_indexes(self) -> None:
-        have = {
-            row[0] for row in self._db.execute("SELECT name FROM sqlite_master WHERE type='index'")
-        }
-        missing = {name: on for name, on in _READ_INDEXES.items() if name not in have}
-        if missing:
-            with self._tx() as db:
-                for name, on in missing.items():
-                    db.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {on}")
-
     @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction, taken at once so that two processes never deadlock."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+    def _tx(self) -> Iterator[Tx]:
+        """A write transaction (on SQLite taken at once, so that two processes never
+        deadlock)."""
+        with self._database.tx() as tx:
+            yield tx
 
-    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
-        with self._lock:
-            return self._db.execute(sql, params).fetchall()
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[DbRow]:
+        return self._database.read(sql, params)
 
-    def read(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+    def _for_update(self) -> str:
+        """Row locks for a read-then-write on PostgreSQL; SQLite's write lock covers it."""
+        return " FOR UPDATE" if self.kind == "postgresql" else ""
+
+    def read(self, sql: str, params: Sequence[Any] = ()) -> list[DbRow]:
         """Rows of one read-only query, for reports that page and count (`deliver.reports`).
         Anything but a single SELECT is refused, so a report cannot change the journal."""
         # Only a bare SELECT: `WITH … DELETE` would be a write that starts like a read.
@@ -513,8 +438,13 @@ class Journal:
         return self._read(sql, params)
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        with self._lease_lock:
+            self._closed = True
+            self._leases.clear()
+        self._lease_wake.set()
+        if self._lease_thread is not None and self._lease_thread is not threading.current_thread():
+            self._lease_thread.join(timeout=5)
+        self._database.close()
 
     def __enter__(self) -> Self:
         return self
@@ -526,6 +456,56 @@ class Journal:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+    # -- leases ------------------------------------------------------------------------------
+
+    def _hold(self, run_id: int) -> None:
+        """Keep renewing the lease of a run this process sends, until it stops being `running`
+        here or the journal closes."""
+        with self._lease_lock:
+            if self._closed:
+                return
+            self._leases.add(run_id)
+            if self._lease_thread is None or not self._lease_thread.is_alive():
+                self._lease_thread = threading.Thread(
+                    target=self._renew_leases, name="journal-leases", daemon=True
+                )
+                self._lease_thread.start()
+
+    def _release(self, run_id: int) -> None:
+        with self._lease_lock:
+            self._leases.discard(run_id)
+
+    def _renew_leases(self) -> None:
+        while True:
+            self._lease_wake.wait(lease_seconds() * _RENEW_EVERY)
+            with self._lease_lock:
+                if self._closed:
+                    return
+                held = sorted(self._leases)
+            if not held:
+                continue
+            try:
+                self.renew_leases(held)
+            except Exception:
+                continue
+
+    def renew_leases(self, run_ids: Sequence[int]) -> list[int]:
+        """Extend the leases this process holds on `run_ids`; returns the runs it still holds
+        (a run that stopped running, or that another desk took over, is let go)."""
+        kept: list[int] = []
+        with self._tx() as tx:
+            for run_id in run_ids:
+                changed = tx.execute(
+                    "UPDATE runs SET lease_until = ? WHERE id = ? AND status = 'running'"
+                    " AND owner_host = ? AND owner_pid = ?",
+                    (_later(lease_seconds()), run_id, self._host, os.getpid()),
+                ).rowcount
+                if changed:
+                    kept.append(run_id)
+        for run_id in set(run_ids) - set(kept):
+            self._release(run_id)
+        return kept
 
     # -- history -----------------------------------------------------------------------------
 
@@ -539,8 +519,11 @@ class Journal:
         run_id: int | None = None,
         row: int | None = None,
     ) -> int:
-        """Remember one post (from the form, the legend test, a bulk run or the CLI)."""
+        """Remember one post (from the form, the legend test, a bulk run or the CLI); a
+        delivered lead is claimed for the team, so no desk's run sends it again."""
         with self._tx() as db:
+            if delivery.outcome == DeliveryOutcome.DELIVERED:
+                _claim_delivered(db, target.name, lead.cm_id, fingerprint(lead), None, None)
             return self._insert_post(
                 db,
                 source=source,
@@ -557,7 +540,7 @@ class Journal:
 
     @staticmethod
     def _insert_post(
-        db: sqlite3.Connection,
+        db: Tx,
         *,
         source: str,
         target: Target,
@@ -569,12 +552,14 @@ class Journal:
         attempts: list[dict[str, Any]],
         run_id: int | None,
         row: int | None,
+        sender: str = "",
     ) -> int:
         name = f"{lead.firstname} {lead.lastname}".strip()
         cursor = db.execute(
             "INSERT INTO posts (time, source, target_kind, target_name, target_url, name, email,"
             " cm_id, user_id, outcome, code, help, lead_url, attempts, attempt_log, params,"
-            " fingerprint, run_id, row) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " fingerprint, run_id, row, sender)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
             (
                 _now(),
                 source,
@@ -595,9 +580,10 @@ class Journal:
                 fingerprint(lead),
                 run_id,
                 row,
+                sender or _sender(),
             ),
         )
-        return int(cursor.lastrowid or 0)
+        return int(cursor.scalar() or 0)
 
     def history(
         self,
@@ -669,8 +655,14 @@ class Journal:
         rows = self._read("SELECT DISTINCT target_name FROM posts ORDER BY target_name")
         return [row[0] for row in rows]
 
+    def history_people(self) -> list[str]:
+        """Everyone who sent a post (user@host, or the signed-in person), sorted."""
+        rows = self._read("SELECT DISTINCT sender FROM posts WHERE sender <> '' ORDER BY sender")
+        return [row[0] for row in rows]
+
     def delivered_fingerprints(self, target_name: str, cm_id: str) -> set[str]:
-        """Fingerprints of the leads delivered from this machine to `target_name` and `cm_id`."""
+        """Fingerprints of the leads delivered to `target_name` and `cm_id` (from this desk, or
+        from any desk of the team when the journal is shared)."""
         rows = self._read(
             "SELECT DISTINCT fingerprint FROM posts"
             " WHERE target_name = ? AND cm_id = ? AND outcome = 'delivered'",
@@ -679,18 +671,20 @@ class Journal:
         return {row[0] for row in rows}
 
     def uncertain_fingerprints(self, target_name: str, cm_id: str) -> set[str]:
-        """Fingerprints of leads that may already be in PhoneBurner without this machine
-        knowing: a post to `target_name`/`cm_id` ended `uncertain`, or a bulk run's row is still
-        in flight (its sender stopped mid-request, or is sending it now), and the lead was never
-        delivered there."""
+        """Fingerprints of leads that may already be in PhoneBurner without the journal
+        knowing: a post to `target_name`/`cm_id` ended `uncertain`, or a bulk run's row was left
+        in flight by a sender that stopped mid-request, and the lead was never delivered there.
+        (A lead a live run is sending now is left to its claim: whoever sends second sees it.)"""
         rows = self._read(
             "SELECT fingerprint FROM posts"
             " WHERE target_name = ? AND cm_id = ? AND outcome = 'uncertain'"
             " UNION SELECT r.fingerprint FROM run_rows r JOIN runs u ON u.id = r.run_id"
             " WHERE u.target_name = ? AND r.cm_id = ? AND r.state = 'in_flight'"
+            # A run whose sender holds its lease is on it: its claim settles the lead.
+            " AND NOT (u.status = 'running' AND u.lease_until > ?)"
             " EXCEPT SELECT fingerprint FROM posts"
             " WHERE target_name = ? AND cm_id = ? AND outcome = 'delivered'",
-            (target_name, cm_id) * 3,
+            (target_name, cm_id, target_name, cm_id, _now(), target_name, cm_id),
         )
         return {row[0] for row in rows}
 
@@ -713,7 +707,7 @@ class Journal:
 
     def legends(self) -> list[Legend]:
         """Every saved legend, by name."""
-        rows = self._read("SELECT * FROM legends ORDER BY name COLLATE NOCASE")
+        rows = self._read("SELECT * FROM legends ORDER BY lower(name), name")
         return [_legend_from_row(row) for row in rows]
 
     def legend(self, name: str) -> Legend | None:
@@ -797,7 +791,7 @@ class Journal:
         with self._tx() as db:
             cursor = db.execute(
                 "INSERT INTO runs (created, target_kind, target_name, target_url, source_name,"
-                " origin, status, settings) VALUES (?,?,?,?,?,?,?,?)",
+                " origin, status, settings, sender) VALUES (?,?,?,?,?,?,?,?,?) RETURNING id",
                 (
                     _now(),
                     str(target.kind),
@@ -807,9 +801,10 @@ class Journal:
                     origin,
                     "paused",
                     settings_json,
+                    _sender(),
                 ),
             )
-            run_id = int(cursor.lastrowid or 0)
+            run_id = int(cursor.scalar() or 0)
             db.executemany(
                 "INSERT INTO run_rows (run_id, row, line, params, cm_id, fingerprint, source,"
                 " state, maybe_sent, help, finished_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
@@ -832,6 +827,8 @@ class Journal:
         carry it over unsent with its detail) and whether it may have been sent already. Returns
         the new run's id; a run with no such rows is not made (0 is returned).
         """
+        if not states:
+            return 0
         with self._tx() as db:
             run = db.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
             if run is None:
@@ -840,12 +837,12 @@ class Journal:
             found = db.execute(
                 f"SELECT COUNT(*) FROM run_rows WHERE run_id = ? AND state IN ({wanted})",
                 (run_id, *states),
-            ).fetchone()[0]
+            ).scalar()
             if not found:
                 return 0
             cursor = db.execute(
                 "INSERT INTO runs (created, target_kind, target_name, target_url, source_name,"
-                " origin, status, settings) VALUES (?,?,?,?,?,?,'paused',?)",
+                " origin, status, settings, sender) VALUES (?,?,?,?,?,?,'paused',?,?) RETURNING id",
                 (
                     _now(),
                     run["target_kind"],
@@ -854,9 +851,10 @@ class Journal:
                     run["source_name"],
                     run["origin"],
                     settings.to_json(),
+                    _sender(),
                 ),
             )
-            new_id = int(cursor.lastrowid or 0)
+            new_id = int(cursor.scalar() or 0)
             now = _now()
             for state in states:
                 # The identity rule stored it: an `email:` fingerprint is a lead with an email.
@@ -918,23 +916,30 @@ class Journal:
             finished_at=run["finished_at"],
             last_finished_at=last or "",
             sent_since_start=sent,
-            owner=f"process {run['owner_pid']} on {run['owner_host']}" if run["owner_pid"] else "",
+            owner=_owner(run),
             request=run["request"],
+            sender=run["sender"],
+            lease_until=run["lease_until"],
         )
 
     def run_status(self, run_id: int) -> str:
         """The run's status alone (`interrupted` for a dead sender), without counting its rows:
         cheap enough to poll while another process sends a 100,000-row run."""
-        rows = self._read("SELECT status, owner_host, owner_pid FROM runs WHERE id = ?", (run_id,))
+        rows = self._read(
+            "SELECT status, owner_host, owner_pid, lease_until FROM runs WHERE id = ?", (run_id,)
+        )
         if not rows:
             raise JournalError(f"There is no bulk run {run_id}.")
         return self._status(rows[0])
 
-    def _status(self, run: sqlite3.Row) -> str:
+    def _status(self, run: DbRow) -> str:
         status = str(run["status"])
         if status != "running":
             return status
         if run["owner_host"] == self._host and not _pid_alive(int(run["owner_pid"])):
+            return "interrupted"
+        # A sender on another desk proves it is alive only by renewing its lease.
+        if run["lease_until"] and run["lease_until"] < _now():
             return "interrupted"
         return status
 
@@ -953,10 +958,8 @@ class Journal:
     def unfinished_runs(self, *, limit: int | None = None) -> list[RunInfo]:
         """Runs that are running, paused or were interrupted, newest first (the newest
         `limit` of them when given)."""
-        ids = self._read(
-            "SELECT id FROM runs WHERE status IN ('running', 'paused') ORDER BY id DESC LIMIT ?",
-            (-1 if limit is None else max(int(limit), 0),),
-        )
+        sql = "SELECT id FROM runs WHERE status IN ('running', 'paused') ORDER BY id DESC"
+        ids = self._read(sql if limit is None else f"{sql} LIMIT {max(int(limit), 0)}")
         return [self.run(row[0]) for row in ids]
 
     def unfinished_count(self) -> int:
@@ -966,22 +969,31 @@ class Journal:
         )
 
     def begin_run(self, run_id: int) -> None:
-        """Mark the run as being sent by this process; refuse if another live process is."""
+        """Mark the run as being sent by this process, holding its lease (renewed in the
+        background until it stops running here); refuse if a live sender holds it, here or on
+        another desk."""
         with self._tx() as db:
-            run = db.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+            run = db.execute(
+                f"SELECT * FROM runs WHERE id = ?{self._for_update()}", (run_id,)
+            ).fetchone()
             if run is None:
                 raise JournalError(f"There is no bulk run {run_id}.")
             mine = run["owner_host"] == self._host and run["owner_pid"] == os.getpid()
             if self._status(run) == "running" and not mine:
+                who = f" ({run['sender']})" if run["sender"] else ""
                 raise JournalError(
                     f"Bulk run {run_id} is being sent by process {run['owner_pid']} on "
-                    f"{run['owner_host']}. Stop it there first, or wait for it to finish."
+                    f"{run['owner_host']}{who}. Stop it there first, or wait for it to finish "
+                    f"(if that desk is gone, it may be resumed {lease_seconds():.0f} s after it "
+                    "last answered)."
                 )
             db.execute(
                 "UPDATE runs SET status = 'running', message = '', request = '', owner_host = ?,"
-                " owner_pid = ?, started_at = ?, finished_at = '' WHERE id = ?",
-                (self._host, os.getpid(), _now(), run_id),
+                " owner_pid = ?, started_at = ?, finished_at = '', sender = ?, lease_until = ?"
+                " WHERE id = ?",
+                (self._host, os.getpid(), _now(), _sender(), _later(lease_seconds()), run_id),
             )
+        self._hold(run_id)
 
     def ask_run(self, run_id: int, request: str) -> str:
         """Pause or cancel a run, wherever it is being sent.
@@ -994,7 +1006,9 @@ class Journal:
         if request not in _REQUESTS:
             raise JournalError(f"{request!r} cannot be asked of a run; ask pause or cancel.")
         with self._tx() as db:
-            run = db.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+            run = db.execute(
+                f"SELECT * FROM runs WHERE id = ?{self._for_update()}", (run_id,)
+            ).fetchone()
             if run is None:
                 raise JournalError(f"There is no bulk run {run_id}.")
             status = self._status(run)
@@ -1029,6 +1043,8 @@ class Journal:
             )
             if cursor.rowcount == 0:
                 raise JournalError(f"There is no bulk run {run_id}.")
+        if status != "running":
+            self._release(run_id)
 
     def requeue_unsure(self, run_id: int) -> tuple[int, int]:
         """Prepare a run to (re)start: rows left `in_flight` or `uncertain` go back to `pending`
@@ -1081,20 +1097,116 @@ class Journal:
             return requeued, stuck
 
     def claim_next_rows(self, run_id: int, n: int) -> list[RunRow]:
-        """Take up to `n` pending rows, in file order, and mark them `in_flight` (atomically)."""
-        if n < 1:
-            return []
-        with self._tx() as db:
-            rows = db.execute(
-                "SELECT * FROM run_rows WHERE run_id = ? AND state = 'pending'"
-                " ORDER BY row LIMIT ?",
-                (run_id, n),
-            ).fetchall()
-            db.executemany(
-                "UPDATE run_rows SET state = 'in_flight' WHERE run_id = ? AND row = ?",
-                [(run_id, row["row"]) for row in rows],
+        """Take up to `n` pending rows, in file order, and mark them `in_flight` (atomically).
+
+        Each row's lead is claimed for the team in the same transaction. A lead another run
+        holds is not sent: delivered (since this run was made) or in flight on a live run, the
+        row becomes `duplicate` saying who sent it and when; in flight on a run whose sender
+        stopped, a lead with an email is taken over (a second copy would be refused as
+        `DUPLICATE EMAIL`), one without becomes `uncertain`."""
+        taken: list[RunRow] = []
+        skip_locked = " FOR UPDATE SKIP LOCKED" if self.kind == "postgresql" else ""
+        while len(taken) < n:
+            with self._tx() as db:
+                run = db.execute(
+                    "SELECT id, target_name, settings, sender FROM runs WHERE id = ?", (run_id,)
+                ).fetchone()
+                if run is None:
+                    break
+                resend = _sends_duplicates(run["settings"])
+                rows = db.execute(
+                    "SELECT * FROM run_rows WHERE run_id = ? AND state = 'pending'"
+                    f" ORDER BY row LIMIT ?{skip_locked}",
+                    (run_id, n - len(taken)),
+                ).fetchall()
+                if not rows:
+                    break
+                mine = [row for row in rows if self._claim(db, run, row, resend=resend)]
+                db.executemany(
+                    "UPDATE run_rows SET state = 'in_flight' WHERE run_id = ? AND row = ?",
+                    [(run_id, row["row"]) for row in mine],
+                )
+            taken.extend(_run_row(row, state="in_flight") for row in mine)
+        return taken
+
+    def _claim(self, db: Tx, run: DbRow, row: DbRow, *, resend: bool) -> bool:
+        """Claim `row`'s lead for `run`; False (the row settled as `duplicate` or `uncertain`
+        instead) when another run holds it. `resend`: the person chose to send leads already
+        delivered again."""
+        lead_fp = str(row["fingerprint"])
+        if not lead_fp:
+            return True
+        key = (run["target_name"], row["cm_id"], lead_fp)
+        now = _now()
+        inserted = db.execute(
+            "INSERT INTO claims (target_name, cm_id, fingerprint, state, run_id, row, sender,"
+            " claimed_at) VALUES (?, ?, ?, 'in_flight', ?, ?, ?, ?) ON CONFLICT DO NOTHING"
+            " RETURNING 1",
+            (*key, run["id"], row["row"], run["sender"], now),
+        ).fetchone()
+        if inserted is not None:
+            return True
+        lock = " FOR UPDATE OF c" if self.kind == "postgresql" else ""
+        held = db.execute(
+            "SELECT c.state, c.run_id, c.row, c.sender, c.claimed_at, u.status, u.owner_host,"
+            " u.owner_pid, u.lease_until FROM claims c LEFT JOIN runs u ON u.id = c.run_id"
+            f" WHERE c.target_name = ? AND c.cm_id = ? AND c.fingerprint = ?{lock}",
+            key,
+        ).fetchone()
+        if held is None:  # released between the two statements: claim it now
+            return self._claim(db, run, row, resend=resend)
+        if held["run_id"] == run["id"]:
+            # This row's own claim from before a stop (it is resumed), or a row of this same
+            # run with the same lead, which the person chose to send as well.
+            return True
+        who = held["sender"] or "another desk"
+        when = _clock(held["claimed_at"])
+        of_run = f" (run {held['run_id']})" if held["run_id"] else ""
+        if held["state"] == "delivered":
+            if resend:
+                return True  # the person chose to send delivered leads again
+            self._settle_claimed(
+                db, run["id"], row["row"], "duplicate", f"Already sent by {who} at {when}{of_run}."
             )
-        return [_run_row(row, state="in_flight") for row in rows]
+            return False
+        holder_live = held["status"] == "running" and self._status(held) == "running"
+        if holder_live:
+            self._settle_claimed(
+                db,
+                run["id"],
+                row["row"],
+                "duplicate",
+                f"Being sent by {who} since {when}{of_run}.",
+            )
+            return False
+        if lead_fp.startswith("email:"):
+            db.execute(
+                "UPDATE claims SET run_id = ?, row = ?, sender = ?, claimed_at = ?"
+                " WHERE target_name = ? AND cm_id = ? AND fingerprint = ?",
+                (run["id"], row["row"], run["sender"], now, *key),
+            )
+            db.execute(
+                "UPDATE run_rows SET maybe_sent = 1 WHERE run_id = ? AND row = ?",
+                (run["id"], row["row"]),
+            )
+            return True
+        self._settle_claimed(
+            db,
+            run["id"],
+            row["row"],
+            "uncertain",
+            f"{who} was sending this lead at {when}{of_run} when that sending stopped, and it "
+            "has no email address, so sending it again could store it twice. Look for it in "
+            "PhoneBurner before sending it again.",
+        )
+        return False
+
+    @staticmethod
+    def _settle_claimed(db: Tx, run_id: int, row: int, state: str, detail: str) -> None:
+        db.execute(
+            "UPDATE run_rows SET state = ?, help = ?, finished_at = ? WHERE run_id = ? AND row = ?",
+            (state, detail, _now(), run_id, row),
+        )
 
     def finish_row(
         self,
@@ -1117,7 +1229,8 @@ class Journal:
         attempts = [_attempt_record(a) for a in delivery.attempts]
         with self._tx() as db:
             found = db.execute(
-                "SELECT r.params, r.attempts, u.target_kind, u.target_url, u.origin FROM run_rows r"
+                "SELECT r.params, r.attempts, r.cm_id, r.fingerprint, u.target_kind,"
+                " u.target_name, u.target_url, u.origin, u.sender FROM run_rows r"
                 " JOIN runs u ON u.id = r.run_id WHERE r.run_id = ? AND r.row = ?",
                 (run_id, row),
             ).fetchone()
@@ -1137,6 +1250,7 @@ class Journal:
                     row,
                 ),
             )
+            _settle_claim(db, found, run_id, row, final)
             if record:
                 self._insert_post(
                     db,
@@ -1150,6 +1264,7 @@ class Journal:
                     attempts=attempts,
                     run_id=run_id,
                     row=row,
+                    sender=found["sender"],
                 )
 
     def run_rows(
@@ -1166,8 +1281,11 @@ class Journal:
         if states:
             sql += f" AND state IN ({','.join('?' * len(states))})"
             params.extend(states)
-        sql += " ORDER BY row LIMIT ? OFFSET ?"
-        params.extend([-1 if limit is None else limit, offset])
+        sql += " ORDER BY row"
+        # SQLite wants a LIMIT before an OFFSET; PostgreSQL refuses a negative one.
+        if limit is not None or offset:
+            sql += f" LIMIT {2**62 if limit is None else max(int(limit), 0)}"
+            sql += f" OFFSET {max(int(offset), 0)}"
         return [_run_row(row) for row in self._read(sql, params)]
 
     # -- settling unsure rows against PhoneBurner (deliver.settle) -------------------------------
@@ -1192,7 +1310,8 @@ class Journal:
             )
         with self._tx() as db:
             found = db.execute(
-                "SELECT r.params, r.lead_url, u.target_kind, u.target_url, u.origin"
+                "SELECT r.params, r.lead_url, r.cm_id, r.fingerprint, u.target_kind,"
+                " u.target_name, u.target_url, u.origin, u.sender"
                 " FROM run_rows r JOIN runs u ON u.id = r.run_id"
                 " WHERE r.run_id = ? AND r.row = ? AND r.state = 'uncertain'",
                 (run_id, row),
@@ -1206,6 +1325,7 @@ class Journal:
                 " maybe_sent = 0, finished_at = ? WHERE run_id = ? AND row = ?",
                 (outcome, code, help, link, _now(), run_id, row),
             )
+            _settle_claim(db, found, run_id, row, outcome)
             self._insert_post(
                 db,
                 source=found["origin"],
@@ -1218,8 +1338,70 @@ class Journal:
                 attempts=[],
                 run_id=run_id,
                 row=row,
+                sender=found["sender"],
             )
         return True
+
+
+def _claim_delivered(
+    db: Tx, target_name: str, cm_id: str, lead_fp: str, run_id: int | None, row: int | None
+) -> None:
+    """Mark the lead delivered for the whole team (its claim, taken or not)."""
+    if not lead_fp:
+        return
+    db.execute(
+        "INSERT INTO claims (target_name, cm_id, fingerprint, state, run_id, row, sender,"
+        " claimed_at) VALUES (?, ?, ?, 'delivered', ?, ?, ?, ?) ON CONFLICT"
+        " (target_name, cm_id, fingerprint) DO UPDATE SET state = 'delivered',"
+        " run_id = excluded.run_id, row = excluded.row, sender = excluded.sender,"
+        " claimed_at = excluded.claimed_at",
+        (target_name, cm_id, lead_fp, run_id, row, _sender(), _now()),
+    )
+
+
+def _settle_claim(db: Tx, found: DbRow, run_id: int, row: int, outcome: str) -> None:
+    """A row's final outcome, for its lead's claim: delivered keeps it for good; uncertain
+    keeps it in flight (the lead may be there); any other outcome lets it go."""
+    if outcome == "delivered":
+        if not db.execute(
+            "UPDATE claims SET state = 'delivered', claimed_at = ? WHERE run_id = ? AND row = ?",
+            (_now(), run_id, row),
+        ).rowcount:
+            token = _acting.set(found["sender"] or _sender())
+            try:
+                _claim_delivered(
+                    db, found["target_name"], found["cm_id"], found["fingerprint"], run_id, row
+                )
+            finally:
+                _acting.reset(token)
+    elif outcome != "uncertain":
+        db.execute(
+            "DELETE FROM claims WHERE run_id = ? AND row = ? AND state = 'in_flight'",
+            (run_id, row),
+        )
+
+
+def _sends_duplicates(settings: str) -> bool:
+    """Whether a run's stored settings ask to send leads already delivered again."""
+    try:
+        document = json.loads(settings or "{}")
+    except ValueError:
+        return False
+    return isinstance(document, dict) and document.get("include_duplicates") is True
+
+
+def _clock(moment: str) -> str:
+    """A stored time as people read it in a message: `2026-11-30 20:41 UTC`."""
+    return (
+        f"{moment[:10]} {moment[11:16]} UTC" if len(moment) >= 16 else moment or "an unknown time"
+    )
+
+
+def _owner(run: DbRow) -> str:
+    if not run["owner_pid"]:
+        return ""
+    who = f" ({run['sender']})" if run["sender"] else ""
+    return f"process {run['owner_pid']} on {run['owner_host']}{who}"
 
 
 def _history_all(journal: Journal, wanted: HistoryFilter) -> Iterator[HistoryEntry]:
@@ -1237,7 +1419,7 @@ def _type_value(value: object) -> str:
     return str(getattr(value, "value", value))
 
 
-def _legend_from_row(row: sqlite3.Row) -> Legend:
+def _legend_from_row(row: DbRow) -> Legend:
     fields = []
     for item in json.loads(row["fields"] or "[]"):
         try:
@@ -1259,7 +1441,7 @@ def _plain_cells(cells: Mapping[str, Any]) -> dict[str, str]:
     return plain
 
 
-def _run_row(row: sqlite3.Row, *, state: str | None = None) -> RunRow:
+def _run_row(row: DbRow, *, state: str | None = None) -> RunRow:
     return RunRow(
         run_id=row["run_id"],
         row=row["row"],
@@ -1276,7 +1458,7 @@ def _run_row(row: sqlite3.Row, *, state: str | None = None) -> RunRow:
     )
 
 
-def _history_entry(row: sqlite3.Row) -> HistoryEntry:
+def _history_entry(row: DbRow) -> HistoryEntry:
     return HistoryEntry(
         id=row["id"],
         time=row["time"],
@@ -1296,6 +1478,7 @@ def _history_entry(row: sqlite3.Row) -> HistoryEntry:
         lead=_lead_from_json(row["params"]),
         run_id=row["run_id"],
         row=row["row"],
+        sender=row["sender"],
     )
 
 

@@ -168,9 +168,14 @@ def result_file_columns(
     where, params = _run_where(run_id, states)
     # Rows of one file share their columns: SQLite lists each distinct set of names once (in
     # the order they first appear), so Python never parses 100,000 rows just for a header.
+    keys = (
+        "(SELECT json_agg(k)::text FROM json_object_keys(source::json) AS k)"
+        if journal.kind == "postgresql"
+        else "(SELECT json_group_array(key) FROM json_each(source))"
+    )
     lists = journal.read(
-        "SELECT names FROM (SELECT row, (SELECT json_group_array(key) FROM json_each(source))"
-        f" AS names FROM run_rows WHERE {where}) GROUP BY names ORDER BY MIN(row)",
+        f"SELECT names FROM (SELECT row, {keys} AS names FROM run_rows WHERE {where}) AS per_row"
+        " GROUP BY names ORDER BY MIN(row)",
         params,
     )
     found: dict[str, None] = {}
