@@ -22,9 +22,12 @@ from leadstream.deliver.client import Attempt, Client, Delivery, MockTransport, 
 from leadstream.deliver.journal import (
     JOURNAL_FILENAME,
     SCHEMA_VERSION,
+    HistoryFilter,
     Journal,
     JournalError,
     NewRow,
+    acting_as,
+    default_sender,
     history_csv,
 )
 from leadstream.deliver.outcomes import AttemptKind, DeliveryOutcome, RetryPolicy
@@ -584,3 +587,91 @@ def test_the_key_never_reaches_the_file(tmp_path: Path) -> None:
         assert form not in stored, "the key is in the journal file"
         assert form not in csv_bytes, "the key is in the history export"
     assert b"secret-test@example.com" in stored, "the lead itself should be in the journal"
+
+
+# --- team mode: claims, senders (both backends) -----------------------------------------------
+
+
+@pytest.fixture
+def other_desk(tmp_path: Path, database_url: str) -> Iterator[Journal]:
+    """A second desk on the same journal (its own connection, as another computer would)."""
+    opened = Journal(url=database_url) if database_url else Journal(tmp_path / "j.sqlite3")
+    with opened:
+        yield opened
+
+
+def _one_lead_run(journal: Journal, lead: Lead, person: str) -> int:
+    with acting_as(person):
+        run_id = journal.create_run(target=SANDBOX, source_name="f.csv", rows=[(0, 2, lead, {})])
+        journal.begin_run(run_id)
+    return run_id
+
+
+@pytest.mark.parametrize("email", ["ann@example.com", ""], ids=["email", "no-email"])
+def test_a_lead_another_desk_holds_becomes_a_duplicate_naming_who(
+    journal: Journal, other_desk: Journal, email: str
+) -> None:
+    lead = Lead(firstname="Ann", phone="7162932368", email=email, cm_id="5")
+    mine = _one_lead_run(journal, lead, "ann@desk-1")
+    theirs = _one_lead_run(other_desk, lead, "bob@desk-2")
+    assert len(journal.claim_next_rows(mine, 1)) == 1
+    assert other_desk.claim_next_rows(theirs, 1) == []
+    [row] = other_desk.run_rows(theirs)
+    assert row.state == "duplicate"
+    assert row.help.startswith("Being sent by ann@desk-1 since ")
+    assert f"(run {mine})" in row.help
+    journal.finish_row(mine, 0, delivered())
+    later = _one_lead_run(other_desk, lead, "bob@desk-2")
+    assert other_desk.claim_next_rows(later, 1) == []
+    [row] = other_desk.run_rows(later)
+    assert (row.state, row.help[:24]) == ("duplicate", "Already sent by ann@desk")
+
+
+def test_a_refused_lead_is_released_for_any_desk(journal: Journal, other_desk: Journal) -> None:
+    lead = Lead(firstname="Ann", email="ann@example.com", cm_id="5")
+    mine = _one_lead_run(journal, lead, "ann@desk-1")
+    journal.claim_next_rows(mine, 1)
+    journal.finish_row(mine, 0, rejected())
+    theirs = _one_lead_run(other_desk, lead, "bob@desk-2")
+    assert [r.row for r in other_desk.claim_next_rows(theirs, 1)] == [0]
+
+
+@pytest.mark.parametrize(
+    ("email", "state"), [("ann@example.com", "in_flight"), ("", "uncertain")], ids=["email", "no"]
+)
+def test_a_lead_left_in_flight_by_a_stopped_run(
+    journal: Journal, other_desk: Journal, email: str, state: str
+) -> None:
+    """Its sender stopped mid-request: with an email the lead is sent again (a second copy is
+    refused as DUPLICATE EMAIL, which confirms the first); without one it is never resent."""
+    lead = Lead(firstname="Ann", phone="7162932368", email=email, cm_id="5")
+    mine = _one_lead_run(journal, lead, "ann@desk-1")
+    journal.claim_next_rows(mine, 1)
+    journal.set_run_status(mine, "paused")  # the sender stopped with the lead on its way
+    theirs = _one_lead_run(other_desk, lead, "bob@desk-2")
+    taken = other_desk.claim_next_rows(theirs, 1)
+    [row] = other_desk.run_rows(theirs)
+    assert row.state == state
+    if taken:
+        assert row.maybe_sent
+    else:
+        assert "ann@desk-1 was sending this lead" in row.help
+
+
+def test_posts_and_runs_record_who_sent_them(journal: Journal) -> None:
+    ann = Lead(firstname="Ann", email="ann@example.com", cm_id="1")
+    with acting_as("ann@example.com"):
+        journal.record_post(source="form", target=SANDBOX, lead=ann, delivery=delivered())
+    journal.record_post(source="form", target=SANDBOX, lead=ann, delivery=rejected())
+    run_id = _one_lead_run(journal, ann, "bob@example.com")
+    journal.claim_next_rows(run_id, 1)
+    journal.finish_row(run_id, 0, rejected())  # recorded under the run's sender
+    here = default_sender()
+    assert journal.history_people() == sorted({"ann@example.com", "bob@example.com", here})
+    assert [e.sender for e in journal.history()] == ["bob@example.com", here, "ann@example.com"]
+    only_ann = HistoryFilter(people=("ann@example.com",))
+    assert [e.sender for e in journal.history_page(only_ann)] == ["ann@example.com"]
+    assert journal.history_count(only_ann) == 1
+    info = journal.run(run_id)
+    assert info.sender == "bob@example.com"
+    assert "bob@example.com" in info.owner
