@@ -27,6 +27,7 @@ SEARCH_KEY = K + "search"
 OUTCOMES_KEY = K + "outcomes"
 SOURCES_KEY = K + "sources"
 TARGETS_KEY = K + "targets"
+PEOPLE_KEY = K + "people"
 SINCE_KEY = K + "since"
 PICK_KEY = K + "pick"
 PAGE_KEY = "history.page"  # not kept across pages: each visit starts at page 1
@@ -59,17 +60,20 @@ def _open_in_form(entry: HistoryEntry) -> None:
 
 
 journal = ui.get_journal()
-for name in (SEARCH_KEY, OUTCOMES_KEY, SOURCES_KEY, TARGETS_KEY):
+for name in (SEARCH_KEY, OUTCOMES_KEY, SOURCES_KEY, TARGETS_KEY, PEOPLE_KEY):
     state.setdefault(name, "" if name == SEARCH_KEY else [])
 state.setdefault(SINCE_KEY, None)
 
 st.title("History")
 st.caption(
-    "Every lead sent from this computer, newest first. Choose one that did not go through and "
-    "open it in the form to fix and send it again."
+    "Every lead sent from this computer (from every desk of the team when the journal is "
+    "shared), newest first. Choose one that did not go through and open it in the form to fix "
+    "and send it again."
 )
 
-search_col, outcome_col, source_col, target_col, since_col = st.columns([2, 2, 1, 1, 1])
+search_col, outcome_col, source_col, target_col, people_col, since_col = st.columns(
+    [2, 2, 1, 1, 1, 1]
+)
 search_col.text_input(
     "Search",
     key=SEARCH_KEY,
@@ -88,6 +92,14 @@ sources = sorted({*journal.history_sources(), "form", *state[SOURCES_KEY]})
 source_col.multiselect("Sent from", sources, key=SOURCES_KEY, placeholder="Anywhere")
 targets = sorted({*journal.history_targets(), *state[TARGETS_KEY]})
 target_col.multiselect("Sent to", targets, key=TARGETS_KEY, placeholder="Any target")
+people = sorted({*journal.history_people(), *state[PEOPLE_KEY]})
+people_col.multiselect(
+    "Sent by",
+    people,
+    key=PEOPLE_KEY,
+    placeholder="Anyone",
+    help="The signed-in person, or the computer's user@host when nobody signs in.",
+)
 since_col.date_input(
     "Sent since",
     key=SINCE_KEY,
@@ -102,6 +114,7 @@ wanted = HistoryFilter(
     sources=tuple(state[SOURCES_KEY]),
     targets=tuple(state[TARGETS_KEY]),
     since=None if since is None else datetime.combine(since, time.min),
+    people=tuple(state[PEOPLE_KEY]),
 )
 by_outcome = journal.history_outcome_counts(wanted)
 total = sum(by_outcome.values())
@@ -150,6 +163,7 @@ table = pd.DataFrame(
             "Time": _local_time(e.time),
             "Sent from": e.source,
             "Target": e.target,
+            "Sent by": e.sender,
             "Name": e.name,
             "Email": e.email,
             "Outcome": outcome_text(e.outcome),

@@ -178,3 +178,33 @@ def test_sent_since_keeps_the_newer_leads(big_history: AppTest) -> None:
     expected = sum(1 for i in range(BIG) if post_time(i) >= start)
     assert 0 < expected < BIG
     assert any(c.value.startswith(f"{expected:,} leads:") for c in at.caption)
+
+
+def test_history_filters_by_who_sent(app: AppTest) -> None:
+    """Posts record their sender (the signed-in person, else user@host); History filters by
+    person and shows who sent each lead."""
+    from leadstream.deliver.client import Delivery
+    from leadstream.deliver.journal import acting_as
+    from leadstream.deliver.outcomes import DeliveryOutcome
+    from leadstream.protocol.response import parse_response
+
+    answer = parse_response("ERROR|INVALID EMAIL")
+    for person, lead in zip(
+        ("ann@example.com", "bob@example.com", "ann@example.com"), LEADS, strict=True
+    ):
+        with acting_as(person):
+            get_journal().record_post(
+                source="form",
+                target=Target.sandbox("http://127.0.0.1:1/api/vendor/put_contact"),
+                lead=lead,
+                delivery=Delivery(DeliveryOutcome.REJECTED, answer, ()),
+            )
+    at = app.switch_page("pages/history.py").run()
+    assert list(at.dataframe[0].value["Sent by"]) == [
+        "ann@example.com",
+        "bob@example.com",
+        "ann@example.com",
+    ]
+    at.multiselect(key="keep.history.people").set_value(["bob@example.com"]).run()
+    assert _shown(at) == ["Ada Byron"]
+    assert not at.exception
