@@ -482,7 +482,7 @@ def _send_run(
         _confirm_live(to_send, args)
     _say(
         f"Run {run_id}: {to_send} to send of {info.total} rows, to {target.name} "
-        f"(journal {engine.journal.path})."
+        f"(journal {engine.journal.where})."
     )
     if info.status == "finished":
         _say(f"Run {run_id} is already finished.")
@@ -612,6 +612,8 @@ def _run_line(info: RunInfo) -> str:
     return (
         f"{info.id:>5}  {info.status:<11} {when} UTC  {info.origin:<5} {info.target_name}  "
         f"{info.source_name}  {info.done}/{info.total} done"
+        # Who made or last sent it: on a team database every desk's runs are listed.
+        + (f"  by {info.sender}" if info.sender else "")
     )
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from leadstream.deliver.journal import Journal
+from leadstream.deliver.journal import Journal, default_sender
 from leadstream.deliver.target import DEMO_KEY
 from leadstream.sandbox import Account, Faults, SandboxServer
 from leadstream.sandbox.rules import StoredLead
@@ -149,7 +149,9 @@ def test_a_killed_desk_run_is_finished_from_another_desk(pg_url: str, tmp_path: 
             text=True,
             timeout=60,
         )
+        # The other desk sees the team's unfinished run, and whose it is.
         assert "interrupted" in listed.stdout, listed.stdout + listed.stderr
+        assert f"by {default_sender()}" in listed.stdout
         resumed = subprocess.run(
             [sys.executable, "-m", "leadstream", "send", "--resume", "1"],
             cwd=tmp_path,
