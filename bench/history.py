@@ -7,8 +7,9 @@ Fills a throw-away LEADSTREAM_HOME with `--posts` posts (tools/fill_journal.py, 
 - the journal's reads History makes: exact count, counts per outcome, the source and target
   choices (SELECT DISTINCT), one page of 100 (first and last), a search;
 - the CSV of every post written from the journal (no browser);
-- in Chromium: opening History (page load until the table is drawn and the app idle), first
-  tab and best of `--repeat` later tabs; a filter change (Outcome = rejected) until its count
+- in Chromium: opening History (page load until the table is drawn and the app idle) in a new
+  browser profile, then best of `--repeat` visits in one profile whose cache holds the app's
+  scripts, as a person's browser does; a filter change (Outcome = rejected) until its count
   shows; the "Download N leads (CSV)" click until the file is saved; and, as a baseline, the
   app's default page (Post a lead) opened the same way. Target: History opens in ≤ 2 s.
 """
@@ -33,6 +34,8 @@ from screenshots import CHROMIUM, CHROMIUM_ARGS, running_app, wait_idle
 from leadstream.deliver.journal import JOURNAL_FILENAME, HistoryFilter, Journal
 from leadstream.deliver.reports import write_history_csv
 
+VIEW: Any = {"width": 1440, "height": 1000}  # a Playwright ViewportSize
+
 
 def _ms(action: Callable[[], object], repeat: int = 5) -> float:
     best = float("inf")
@@ -43,8 +46,8 @@ def _ms(action: Callable[[], object], repeat: int = 5) -> float:
     return best * 1000
 
 
-def _open(browser: Any, url: str, posts: int) -> tuple[float, Any]:
-    page = browser.new_page(viewport={"width": 1440, "height": 1000})
+def _open(profile: Any, url: str, posts: int) -> tuple[float, Any]:
+    page = profile.new_page()
     page.set_default_timeout(60_000)
     started = time.perf_counter()
     page.goto(f"{url}/history")
@@ -54,9 +57,9 @@ def _open(browser: Any, url: str, posts: int) -> tuple[float, Any]:
     return time.perf_counter() - started, page
 
 
-def _baseline(browser: Any, url: str) -> float:
+def _baseline(profile: Any, url: str) -> float:
     """Opening the app's default page (Post a lead) the same way: what any page costs here."""
-    page = browser.new_page(viewport={"width": 1440, "height": 1000})
+    page = profile.new_page()
     started = time.perf_counter()
     page.goto(url)
     page.get_by_role("heading", name="Post a lead").wait_for()
@@ -106,15 +109,18 @@ def main() -> int:
 
         with running_app(home) as url, sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-            cold, page = _open(browser, url, args.posts)
+            # A fresh browser profile first; then one profile, as a person's browser is, whose
+            # cache keeps the app's scripts between visits.
+            profile = browser.new_context(viewport=VIEW)
+            cold, page = _open(browser.new_context(viewport=VIEW), url, args.posts)
             page.close()
             warm = []
             for _ in range(args.repeat):
-                seconds, page = _open(browser, url, args.posts)
+                seconds, page = _open(profile, url, args.posts)
                 warm.append(seconds)
                 page.close()
-            baseline = min(_baseline(browser, url) for _ in range(args.repeat))
-            seconds, page = _open(browser, url, args.posts)
+            baseline = min(_baseline(profile, url) for _ in range(args.repeat))
+            seconds, page = _open(profile, url, args.posts)
             picker = page.get_by_test_id("stMultiSelect").filter(has_text="Outcome")
             picker.click()
             started = time.perf_counter()
@@ -123,7 +129,7 @@ def main() -> int:
             page.get_by_text(f"{rejected_count(args.posts):,} leads:", exact=False).wait_for()
             wait_idle(page)
             refilter = time.perf_counter() - started
-            download_page = browser.new_page(viewport={"width": 1440, "height": 1000})
+            download_page = profile.new_page()
             download_page.set_default_timeout(60_000)
             download_page.goto(f"{url}/history")
             download_page.get_by_text(f"{args.posts:,} leads:", exact=False).wait_for()
@@ -144,9 +150,9 @@ def main() -> int:
     print(
         f"CSV of every post, written   {csv_s * 1000:7.0f} ms ({written:,} rows, {csv_mb:.1f} MB)"
     )
-    print(f"History opens, first tab     {cold * 1000:7.0f} ms")
+    print(f"History opens, new profile   {cold * 1000:7.0f} ms")
     later = f"{min(warm) * 1000:7.0f} ms best, {max(warm) * 1000:.0f} worst"
-    print(f"History opens, later tabs    {later}")
+    print(f"History opens again          {later}")
     print(f"Post a lead opens (baseline) {baseline * 1000:7.0f} ms best, same app and browser")
     print(f"filter Outcome = rejected    {refilter * 1000:7.0f} ms")
     print(f"Download (browser)           {download_s * 1000:7.0f} ms ({download_mb:.1f} MB)")
