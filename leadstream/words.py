@@ -102,7 +102,8 @@ OUTCOME_HELP: dict[str, str] = {
         "shown and send it again."
     ),
     "duplicate": (
-        "Skipped: the same lead is earlier in the file or was already delivered from this computer."
+        "Skipped: the same lead is earlier in the file, was already delivered, or another desk is "
+        "sending it."
     ),
     "uncertain": (
         "No clear answer came back, so the lead may or may not have arrived. Look for it in "

@@ -116,8 +116,10 @@ def test_two_desks_sending_one_file_at_once_store_each_lead_once(
         other = next(i for i in rows if i != run_id)
         for row in run:
             if row.state == "duplicate":
-                assert f"(run {other})" in row.help, row.help
-                assert "sent by" in row.help.lower()
+                # Claimed by the other desk as this one came to send it, or (a desk that
+                # started late) already delivered when this desk planned its run.
+                named = f"(run {other})" in row.help and "sent by" in row.help.lower()
+                assert named or "already delivered" in row.help, row.help
 
 
 def test_a_killed_desk_run_is_finished_from_another_desk(pg_url: str, tmp_path: Path) -> None:

@@ -445,6 +445,15 @@ MIGRATIONS: tuple[Callable[[Tx], None], ...] = (_schema_1, _refingerprint, _team
 assert len(MIGRATIONS) == SCHEMA_VERSION
 
 
+_PG_HAS_POSTS = (
+    "SELECT table_name FROM information_schema.tables WHERE table_name = 'posts'"
+    " AND table_schema = current_schema()"
+)
+_SCHEMA_LOCK = (
+    0x1EAD5  # the advisory lock that makes creating or upgrading the schema one at a time
+)
+
+
 class Database:
     """The journal's database: SQLite at `path`, or PostgreSQL at `url`.
 
@@ -605,6 +614,12 @@ class Database:
             version = self._stored_version()
             if version == 0 and not self._has_tables():
                 with self.tx(schema=True) as tx:
+                    if self.kind == "postgresql":
+                        # Desks opening an empty team database at once: one creates the schema,
+                        # the others wait for it and find it made.
+                        tx.execute("SELECT pg_advisory_xact_lock(?)", (_SCHEMA_LOCK,))
+                        if tx.execute(_PG_HAS_POSTS).fetchone() is not None:
+                            return SCHEMA_VERSION
                     metadata.create_all(tx.connection)
                     self._set_version(tx, SCHEMA_VERSION)
                 return SCHEMA_VERSION
@@ -647,8 +662,7 @@ class Database:
         rows = self.read(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'posts'"
             if self.kind == "sqlite"
-            else "SELECT table_name FROM information_schema.tables WHERE table_name = 'posts'"
-            " AND table_schema = current_schema()"
+            else _PG_HAS_POSTS
         )
         return bool(rows)
 
@@ -700,6 +714,8 @@ class Database:
         before = self._stored_version()
         for step in range(before, SCHEMA_VERSION):
             with self.tx(schema=True) as tx:
+                if self.kind == "postgresql":
+                    tx.execute("SELECT pg_advisory_xact_lock(?)", (_SCHEMA_LOCK,))
                 if step == 0:
                     metadata.create_all(tx.connection)
                     self._set_version(tx, SCHEMA_VERSION)

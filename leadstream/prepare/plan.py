@@ -93,9 +93,10 @@ def plan_rows(
         if not include_duplicates:
             if mark in _seen(delivered, cm_id):
                 what = "this email" if emailed else "these exact details"
+                # The journal may be the team's: History says who sent it and when.
                 reason = (
-                    f"A lead with {what} was already delivered to this LeadStream from this "
-                    "computer."
+                    f"A lead with {what} was already delivered to this LeadStream (History "
+                    "shows who sent it and when)."
                 )
                 plans.append(PlannedRow(row, "duplicate", reason))
                 continue
