@@ -9,6 +9,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from ui.signin import gate
 from ui.state import keep_widget_state, render_connection_sidebar
 
 HERE = Path(__file__).parent
@@ -17,6 +18,8 @@ st.set_page_config(
     page_title="LeadStream Desk", page_icon=":material/forward_to_inbox:", layout="wide"
 )
 keep_widget_state()
+# Before any page: off the loopback only with sign-in, and what is sent is recorded as theirs.
+gate()
 
 pages = [
     st.Page("pages/post_lead.py", title="Post a lead", icon=":material/person_add:", default=True),
