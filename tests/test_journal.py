@@ -675,3 +675,15 @@ def test_posts_and_runs_record_who_sent_them(journal: Journal) -> None:
     info = journal.run(run_id)
     assert info.sender == "bob@example.com"
     assert "bob@example.com" in info.owner
+
+
+def test_a_sender_whose_run_another_desk_resumed_takes_no_more_rows(journal: Journal) -> None:
+    """A desk that stalled past its lease (a laptop asleep) wakes to find its run resumed by
+    another desk: it must stop, or both would send the rest."""
+    run_id = make_run(journal, 4)
+    journal.begin_run(run_id)
+    assert len(journal.claim_next_rows(run_id, 1)) == 1
+    with journal._tx() as tx:  # another live sender (pid 1 never dies) holds it now
+        tx.execute("UPDATE runs SET owner_pid = 1 WHERE id = ?", (run_id,))
+    assert journal.claim_next_rows(run_id, 2) == []
+    assert journal.run(run_id).counts["pending"] == 3

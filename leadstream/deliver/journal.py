@@ -1109,9 +1109,11 @@ class Journal:
         while len(taken) < n:
             with self._tx() as db:
                 run = db.execute(
-                    "SELECT id, target_name, settings, sender FROM runs WHERE id = ?", (run_id,)
+                    "SELECT id, target_name, settings, sender, status, owner_host, owner_pid"
+                    " FROM runs WHERE id = ?",
+                    (run_id,),
                 ).fetchone()
-                if run is None:
+                if run is None or self._taken_over(run):
                     break
                 resend = _sends_duplicates(run["settings"])
                 rows = db.execute(
@@ -1128,6 +1130,16 @@ class Journal:
                 )
             taken.extend(_run_row(row, state="in_flight") for row in mine)
         return taken
+
+    def _taken_over(self, run: DbRow) -> bool:
+        """Whether another process now sends this run: this one lost its lease (it stalled
+        past it, and another desk resumed the run), so it must not take another row."""
+        if run["status"] != "running" or not run["owner_pid"]:
+            return False
+        mine = run["owner_host"] == self._host and run["owner_pid"] == os.getpid()
+        if not mine:
+            self._release(int(run["id"]))
+        return not mine
 
     def _claim(self, db: Tx, run: DbRow, row: DbRow, *, resend: bool) -> bool:
         """Claim `row`'s lead for `run`; False (the row settled as `duplicate` or `uncertain`
