@@ -31,6 +31,7 @@ from leadstream.deliver.target import (
     leadstream_home,
 )
 from leadstream.protocol.query import mask_secret
+from ui.phoneburner import connection_test_button, render_token_input
 
 if TYPE_CHECKING:
     from leadstream.deliver.client import Client
@@ -374,7 +375,21 @@ def render_connection_sidebar() -> Connection:
         conn = connection()
         if conn.problem:
             st.error(conn.problem, icon=":material/front_hand:")
+        _render_account(conn)
         return conn
+
+
+def _render_account(conn: Connection) -> None:
+    """The access token (for reading the account over REST) and "Test connection"; only once
+    the target has an address to ask."""
+    if conn.target.kind is TargetKind.CUSTOM:
+        try:
+            Target.custom(conn.target.url)
+        except SettingsError:
+            return
+    st.divider()
+    render_token_input(conn.target)
+    connection_test_button(conn.target, key=f"pb.test.{conn.target.kind.value}")
 
 
 def _render_key(conn: Connection) -> None:
