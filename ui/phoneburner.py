@@ -11,6 +11,7 @@ session (kept in memory, the box emptied at once), `LEADSTREAM_TOKEN` in the env
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 import streamlit as st
 
@@ -40,6 +41,7 @@ __all__ = [
     "connection_test_button",
     "fetch_legend_button",
     "render_token_input",
+    "was_checked",
 ]
 
 TYPED_TOKEN = "pb.typed_token"  # plain state, never a widget's
@@ -166,15 +168,30 @@ def fetch_legend_button(target: Target, *, key: str = "pb.fetch") -> FetchedLege
     return fetched
 
 
+def was_checked(key: str = "pb.check") -> bool:
+    """Whether "Check PhoneBurner" with this `key` has reported in this session (so a page keeps
+    showing its summary and "Send the missing ones" once no row is uncertain any more)."""
+    return bool(st.session_state.get(f"{key}.summary"))
+
+
 def check_phoneburner_button(
-    journal: Journal, run_id: int, *, vendor_key: str = "", key: str = "pb.check"
+    journal: Journal,
+    run_id: int,
+    *,
+    vendor_key: str = "",
+    url: str | None = None,
+    key: str = "pb.check",
+    open_run: Callable[[int], None] | None = None,
 ) -> None:
     """The "Check PhoneBurner" button for a run's uncertain rows, then "Send the missing ones".
 
-    `vendor_key` is the configured key, for sending (the sandbox gets its demo key anyway).
+    `vendor_key` is the configured key, for sending (the sandbox gets its demo key anyway);
+    `url` is where the run's target listens now when it moved (the built-in sandbox takes a new
+    port each time the app starts); `open_run` shows the new run once it is sending.
     """
     info = journal.run(run_id)
     target = info.target
+    where = url or info.target_url
     unsure = info.counts.get("uncertain", 0)
     if st.button(
         "Check PhoneBurner",
@@ -184,7 +201,7 @@ def check_phoneburner_button(
         help="Look up each uncertain row in the account: found ones become delivered, absent "
         "ones failed (safe to send again).",
     ):
-        rest = _client(target, info.target_url)
+        rest = _client(target, where)
         if rest is not None:
             try:
                 with rest, st.spinner(f"Looking up {unsure} uncertain rows in PhoneBurner…"):
@@ -213,9 +230,11 @@ def check_phoneburner_button(
         engine = engine_for(journal)
         try:
             retry_id = engine.retry(run_id, ["failed"])
-            engine.start(retry_id, key=vendor_key, url=info.target_url)
+            engine.start(retry_id, key=vendor_key, url=where)
         except EngineError as error:
             st.error(str(error))
             return
         st.session_state[f"{key}.summary"] = ""
+        if open_run is not None:
+            open_run(retry_id)
         st.success(f"Run {retry_id} is sending the {failed} missing rows; see it on the Runs page.")
