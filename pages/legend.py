@@ -28,6 +28,7 @@ from leadstream.prepare.legend import (
     read_legend,
 )
 from ui import state as ui
+from ui.phoneburner import fetch_legend_button
 from ui.sending import send_lead
 from ui.widgets import SentLead, md, show_sent, target_label
 
@@ -47,6 +48,9 @@ STALE = "legend.stale"  # the last read failed: the table still shows what was r
 UPLOADED = "legend.uploaded"  # file ids already read, so a rerun does not read them again
 TEST = "legend.test"  # the last legend test: {"sent": SentLead, "checks": [...], "note": str}
 CONFIRM_DELETE = "legend.confirm_delete"
+FETCH_NOTES = "legend.fetch_notes"  # what the last fetch from PhoneBurner had to say (types)
+FETCHED_NAME = "PhoneBurner fields"
+CLEAR_PASTE = "legend.clear_paste"
 TYPES = [t.value for t in FieldType]
 
 state = st.session_state
@@ -73,6 +77,7 @@ def _load_rows(legend: Legend, *, message: str) -> None:
     state[CM_ID_KEY] = legend.cm_id or ui.connection().cm_id
     state[MESSAGE] = ("success", message)
     state.pop(TEST, None)
+    state.pop(FETCH_NOTES, None)
 
 
 def _read_paste(*, from_button: bool = False) -> None:
@@ -268,6 +273,8 @@ def _run_test(conn: ui.Connection, legend: Legend) -> None:
 state.setdefault(ROWS, [])
 state.setdefault(VERSION, 0)
 state.setdefault(PASTE_KEY, "")
+if state.pop(CLEAR_PASTE, False):
+    state[PASTE_KEY] = ""
 state.setdefault(NAME_KEY, "")
 state.setdefault(CM_ID_KEY, "")
 if _editor_key() not in state and DRAFT in state:
@@ -331,6 +338,28 @@ with left:
             "Skipped as headings or comments, not fields: " + "; ".join(md(s) for s in skipped),
             icon=":material/info:",
         )
+    st.caption(
+        f"Or read the fields and their types from the account behind "
+        f"**{md(target_label(conn))}**, with the access token in the sidebar."
+    )
+    fetched = fetch_legend_button(conn.target, key="legend.fetch")
+    if fetched is not None:
+        # The box no longer shows what the table holds; it is drawn already, so emptied on
+        # the rerun below.
+        state[CLEAR_PASTE] = True
+        state.pop(PASTE_PROBLEMS, None)
+        state.pop(STALE, None)
+        state.pop(SKIPPED, None)
+        count = len(fetched.legend.fields)
+        _load_rows(
+            Legend(fetched.legend.fields, name=FETCHED_NAME, cm_id=fetched.legend.cm_id),
+            message=f"Fetched {count} field{'s' if count != 1 else ''} from PhoneBurner with "
+            "their types. Name the legend and check its LeadStream ID, then save.",
+        )
+        state[FETCH_NOTES] = list(fetched.notes)
+        st.rerun()
+    if notes := state.get(FETCH_NOTES):
+        st.info("\n".join(f"- {md(n)}" for n in notes), icon=":material/text_fields:")
 
     st.subheader("2. Check and edit the fields")
     st.caption("Change a type if the guess is wrong; add or delete rows with the table's controls.")
