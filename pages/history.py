@@ -19,7 +19,10 @@ from leadstream import views as view
 from leadstream.deliver import reports
 from leadstream.deliver.journal import HistoryEntry, HistoryFilter
 from leadstream.deliver.outcomes import DeliveryOutcome
+from leadstream.deliver.target import TargetKind
 from ui import state as ui
+from ui.phoneburner import check_phoneburner_button, was_checked
+from ui.run_panel import open_run_page
 from ui.widgets import OUTCOME_ICONS, md, outcome_text
 
 K = "keep.history."
@@ -30,6 +33,7 @@ TARGETS_KEY = K + "targets"
 PEOPLE_KEY = K + "people"
 SINCE_KEY = K + "since"
 PICK_KEY = K + "pick"
+CHECK_RUN_KEY = "history.check_run"
 PAGE_KEY = "history.page"  # not kept across pages: each visit starts at page 1
 PAGE_SIZE = 100
 LOAD = ui.FORM_LOAD_KEY
@@ -57,6 +61,65 @@ def _open_in_form(entry: HistoryEntry) -> None:
         f"{_local_time(entry.time)}, answer {entry.code or entry.outcome}. {entry.help} "
         "Fix what is needed and press Send.",
     }
+
+
+def _check_key(run_id: int) -> str:
+    return f"history.check.{run_id}"
+
+
+def _unsure_leads(entries: list[HistoryEntry], unsure: int) -> None:
+    """The "Check PhoneBurner" button for the bulk runs of this page's uncertain leads (those
+    runs still holding uncertain rows, or checked in this session); `unsure` is how many
+    uncertain leads the filters match."""
+    st.subheader("Leads with no clear answer")
+    here = [e for e in entries if e.outcome == DeliveryOutcome.UNCERTAIN]
+    if not here:
+        st.caption(
+            f"{view.plural(unsure, 'lead')} got no clear answer; choose Outcome: uncertain "
+            "above to list them and check their runs in PhoneBurner."
+        )
+        return
+    in_runs = sorted({e.run_id for e in here if e.run_id}, reverse=True)
+    runs = [journal.run(run_id) for run_id in in_runs]
+    runs = [r for r in runs if r.counts.get("uncertain", 0) or was_checked(_check_key(r.id))]
+    if not runs:
+        st.caption(
+            "The uncertain leads on this page were sent one at a time, or their bulk runs were "
+            "settled already: look for each one in PhoneBurner (search its email) before "
+            "sending it again."
+        )
+        return
+    st.caption(
+        "They may or may not be in PhoneBurner. Check PhoneBurner looks up each uncertain row "
+        "of a bulk run there (with the access token in the sidebar): found ones become "
+        "delivered; the ones not there can then be sent again. A lead that might be there is "
+        "never sent again."
+    )
+    by_id = {r.id: r for r in runs}
+    if state.get(CHECK_RUN_KEY) not in by_id:
+        state[CHECK_RUN_KEY] = runs[0].id
+    if len(runs) > 1:
+        st.selectbox(
+            "Run",
+            list(by_id),
+            key=CHECK_RUN_KEY,
+            format_func=lambda i: (
+                f"Run #{i} · {by_id[i].source_name or 'file'} · "
+                f"{by_id[i].counts.get('uncertain', 0):,} uncertain"
+            ),
+            help="The bulk runs of the uncertain leads on the page shown above.",
+        )
+    else:
+        st.caption(f"Run #{runs[0].id} · {runs[0].source_name or 'file'}.")
+    info = by_id[state[CHECK_RUN_KEY]]
+    check_phoneburner_button(
+        journal,
+        info.id,
+        vendor_key=ui.configured_key()[0],
+        url=ui.get_sandbox().url if info.target_kind == TargetKind.SANDBOX else None,
+        key=_check_key(info.id),
+        open_run=open_run_page,
+    )
 
 
 journal = ui.get_journal()
@@ -184,6 +247,9 @@ st.dataframe(
         "Tries": st.column_config.NumberColumn("Tries", format="%d"),
     },
 )
+
+if unsure := by_outcome.get(DeliveryOutcome.UNCERTAIN, 0):
+    _unsure_leads(entries, unsure)
 
 st.subheader("Fix and send again")
 by_id = {e.id: e for e in entries}

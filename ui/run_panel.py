@@ -25,6 +25,7 @@ from leadstream.deliver.run_settings import RunSettings
 from leadstream.deliver.runner import Progress
 from leadstream.deliver.target import TargetKind
 from ui import state as ui
+from ui.phoneburner import check_phoneburner_button, was_checked
 from ui.results import results_table
 from ui.widgets import OUTCOME_ICONS, md
 
@@ -248,8 +249,13 @@ def _results(journal: Journal, info: RunInfo, open_run: Callable[[int], None]) -
                 text + " The table says what happened to the others.", icon=":material/warning:"
             )
     failed = counts.get("failed", 0)
+    # Once rows are unsure (or were just checked), "Check PhoneBurner" offers the re-send, as
+    # "Send the missing ones", after the look-up; one button for it is enough.
+    check_key = f"run.check.{run_id}"
+    checking = bool(counts.get("uncertain", 0)) or was_checked(check_key)
     if (
         failed
+        and not checking
         and info.status in ("finished", "cancelled")
         and st.button(
             f"Re-send the {failed:,} failed rows",
@@ -263,8 +269,18 @@ def _results(journal: Journal, info: RunInfo, open_run: Callable[[int], None]) -
     if counts.get("uncertain", 0):
         st.info(
             f"{counts['uncertain']:,} rows got no clear answer and may or may not be in "
-            "PhoneBurner. Look for them there before sending them again.",
+            "PhoneBurner. Check PhoneBurner looks each one up there (with the access token in "
+            "the sidebar); those not there can then be sent again.",
             icon=":material/help:",
+        )
+    if checking and info.status in ("finished", "cancelled", "paused", "interrupted"):
+        check_phoneburner_button(
+            journal,
+            run_id,
+            vendor_key=ui.configured_key()[0],
+            url=ui.get_sandbox().url if info.target_kind == TargetKind.SANDBOX else None,
+            key=check_key,
+            open_run=open_run,
         )
     st.markdown("#### Results")
     results_table(journal, run_id, key=f"run.results.{run_id}")
