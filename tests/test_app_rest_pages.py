@@ -5,9 +5,12 @@ access token never appears in what a page draws."""
 
 from __future__ import annotations
 
+import json
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -141,6 +144,73 @@ def test_fetch_without_a_token_says_how_to_get_one(
     at.button(key="legend.fetch").click().run()
     assert "Make a personal access token in PhoneBurner" in shown(at)
     assert at.session_state["legend.rows"] == []
+
+
+DROP_DOWN_FIELDS = (
+        {"custom_field_id": "501", "display_name": "Region", "type_id": "6",
+         "type_name": "Drop Down", "display_order": "0"},
+        {"custom_field_id": "502", "display_name": "Budget", "type_id": "7",
+         "type_name": "Numeric", "display_order": "1"},
+        {"custom_field_id": "503", "display_name": "Call Back", "type_id": "3",
+         "type_name": "Date Field", "display_order": "2"},
+)  # fmt: skip
+
+
+class _AccountWithDropDowns(BaseHTTPRequestHandler):
+    """PhoneBurner's documented customfields envelope for fields the sandbox does not model
+    (a Drop Down and a Numeric field); every other path is a 404."""
+
+    def do_GET(self) -> None:
+        if self.path.startswith("/rest/1/customfields"):
+            listing = {
+                "customfields": list(DROP_DOWN_FIELDS),
+                "page_size": 25,
+                "total_results": str(len(DROP_DOWN_FIELDS)),
+                "page": 1,
+                "total_pages": 1,
+            }
+            body = {"http_status": 200, "status": "success", "customfields": listing}
+            data = json.dumps(body).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        else:
+            self.send_error(404)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def drop_down_account() -> Iterator[str]:
+    """A put_contact URL on loopback whose REST API lists drop-down and numeric fields."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _AccountWithDropDowns)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/api/vendor/put_contact"
+    server.shutdown()
+    server.server_close()
+
+
+def test_drop_downs_and_numbers_are_fetched_as_text_and_said_so(
+    app: AppTest, drop_down_account: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LEADSTREAM_TOKEN", SECRET_TOKEN)
+    at = to_custom(app, drop_down_account).switch_page("pages/legend.py").run()
+    at.button(key="legend.fetch").click().run()
+    assert at.session_state["legend.rows"] == [
+        {"id": "501", "name": "Region", "type": "text"},
+        {"id": "502", "name": "Budget", "type": "text"},
+        {"id": "503", "name": "Call Back", "type": "date"},
+    ]
+    notes = "\n".join(str(i.value) for i in at.info).replace("\\", "")  # markdown escapes
+    assert "Region (501) is a Drop Down field in PhoneBurner; it is sent as text" in notes
+    assert "Budget (502) is a Numeric field" in notes
+    at.text_area(key="keep.legend.paste").input("custom_field[9]=Other&").run()
+    assert "is sent as text" not in "\n".join(str(i.value) for i in at.info)  # a new legend
+    assert not [t for t in texts(at) if SECRET_TOKEN in t]
 
 
 # ---------------------------------------------------------------------------- unsure rows
