@@ -127,3 +127,26 @@ def test_the_database_url_comes_from_the_environment_then_secrets(tmp_path: Path
     assert database_url({}, secrets) == "postgresql://s@h/db"
     assert database_url({}, tmp_path / "missing.toml") == ""
     assert masked_url("postgresql://ann:hunter2@h/db") == "postgresql://ann:***@h/db"
+
+
+def test_db_commands_say_where_the_journal_is_and_upgrade_it(
+    pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from leadstream.cli import main
+
+    monkeypatch.chdir(tmp_path)  # no secrets.toml here
+    monkeypatch.setenv("LEADSTREAM_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("LEADSTREAM_DATABASE_URL", raising=False)
+    assert main(["db", "status"]) == 0
+    assert f"sqlite journal at {tmp_path / 'home' / 'journal.sqlite3'}" in capsys.readouterr().out
+    monkeypatch.setenv("LEADSTREAM_DATABASE_URL", pg_url)
+    assert main(["db", "upgrade"]) == 0  # an empty database gets the schema
+    assert f"schema {SCHEMA_VERSION}" in capsys.readouterr().out
+    assert main(["db", "status"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("postgresql journal at postgresql://leadstream:***@")
+    monkeypatch.setenv("LEADSTREAM_DATABASE_URL", "postgresql://a:hunter2@127.0.0.1:1/x")
+    assert main(["db", "status"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot be reached" in err
+    assert "hunter2" not in err
