@@ -289,8 +289,9 @@ saved_names = [lg.name for lg in saved]
 st.title("Custom-field legend")
 st.caption(
     "PhoneBurner lists a LeadStream's custom fields as a legend (on the Distribution Folder "
-    "step when you create the LeadStream). Paste it here, check the field types, and save it: "
-    "its fields then appear on the Post a lead form."
+    "step when you create the LeadStream). Paste it here, or fetch the account's fields with "
+    "Fetch from PhoneBurner; check the field types, and save it: its fields then appear on the "
+    "Post a lead form."
 )
 
 if message := state.pop(MESSAGE, None):
