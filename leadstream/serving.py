@@ -46,13 +46,19 @@ def sign_in_configured(secrets: Mapping[str, Any]) -> bool:
 
 
 def refusal(*, listen_address: str | None, peer: str | None, signed_in_required: bool) -> str:
-    """Why the app must not serve this visitor ("" when it may): it listens beyond the loopback,
-    or is reached from another computer, while nobody has to sign in."""
+    """Why the app must not serve this visitor ("" when it may): it is set to listen beyond
+    the loopback, or the visitor is on another computer (`peer`: their address, None on the
+    loopback), while nobody has to sign in.
+
+    An unset `listen_address` is judged by the visitor alone: Streamlit then listens on every
+    interface, but only a visitor from this computer is served."""
     if signed_in_required:
         return ""
-    if is_loopback(listen_address) and (peer is None or is_loopback(peer)):
+    listens_wide = bool(listen_address) and not is_loopback(listen_address)
+    remote = peer is not None and not is_loopback(peer)
+    if not listens_wide and not remote:
         return ""
-    where = listen_address or "every network interface"
+    where = listen_address if listens_wide else f"the network (reached from {peer})"
     return (
         f"LeadStream Desk is listening on {where}, so other computers can reach it, and "
         "sign-in is not configured: anyone on the network could read the team's leads and send "

@@ -57,7 +57,9 @@ def test_sign_in_is_configured_by_an_auth_table(secrets: dict[str, Any], expecte
     [
         ("127.0.0.1", None, False, False),  # the desktop app
         ("0.0.0.0", None, False, True),  # listening on the network, nobody signs in
-        ("", "10.0.0.7", False, True),
+        ("", None, False, False),  # address unset (every interface): a visitor from here
+        ("", "10.0.0.7", False, True),  # … and one from elsewhere
+        ("127.0.0.1", "127.0.0.1", False, False),
         ("127.0.0.1", "10.0.0.7", False, True),  # reached from elsewhere somehow
         ("0.0.0.0", "10.0.0.7", True, False),  # a team server with sign-in
         ("127.0.0.1", None, True, False),  # behind a TLS proxy on the same machine

@@ -41,14 +41,24 @@ def signed_in_person() -> str:
     return str(user.get("email") or user.get("name") or "")
 
 
+def _visitor() -> str | None:
+    """The visitor's address, None when on this computer. Through a reverse proxy on this
+    computer the connection is local, but the proxy says who it forwards for."""
+    headers = st.context.headers
+    forwarded = headers.get("X-Forwarded-For") if isinstance(headers, Mapping) else None
+    if isinstance(forwarded, str) and forwarded.strip():
+        return forwarded.split(",")[0].strip()
+    peer = st.context.ip_address  # None on the loopback
+    return peer if isinstance(peer, str) else None  # (AppTest gives a stand-in object)
+
+
 def gate() -> None:
     """At the top of every page run: refuse the network without sign-in, ask people to sign
     in when it is configured, and record what this session sends as theirs."""
     required = sign_in_configured(_secrets())
-    peer = st.context.ip_address  # None on the loopback
     why = refusal(
         listen_address=str(st.get_option("server.address") or ""),
-        peer=peer if isinstance(peer, str) else None,  # (AppTest gives a stand-in object)
+        peer=_visitor(),
         signed_in_required=required,
     )
     if why:
