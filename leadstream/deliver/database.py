@@ -666,17 +666,21 @@ class Database:
         )
         return bool(rows)
 
-    def _stored_version(self) -> int:
+    def _stored_version(self, tx: Tx | None = None) -> int:
+        """The schema version the database holds (read inside `tx` when given)."""
+
+        def query(sql: str) -> list[DbRow]:
+            return tx.execute(sql).fetchall() if tx is not None else self.read(sql)
+
         if self.kind == "sqlite":
-            return int(self.read("PRAGMA user_version")[0][0])
-        rows = self.read(
+            return int(query("PRAGMA user_version")[0][0])
+        rows = query(
             "SELECT table_name FROM information_schema.tables"
             " WHERE table_name = 'leadstream_schema' AND table_schema = current_schema()"
         )
         if not rows:
-            return 1 if self._has_tables() else 0
-        found = self.read("SELECT MAX(version) FROM leadstream_schema")
-        return int(found[0][0] or 0)
+            return 1 if query(_PG_HAS_POSTS) else 0
+        return int(query("SELECT MAX(version) FROM leadstream_schema")[0][0] or 0)
 
     def _set_version(self, tx: Tx, version: int) -> None:
         if self.kind == "sqlite":
@@ -716,6 +720,8 @@ class Database:
             with self.tx(schema=True) as tx:
                 if self.kind == "postgresql":
                     tx.execute("SELECT pg_advisory_xact_lock(?)", (_SCHEMA_LOCK,))
+                    if self._stored_version(tx) > step:
+                        continue  # another upgrader took this step while we waited
                 if step == 0:
                     metadata.create_all(tx.connection)
                     self._set_version(tx, SCHEMA_VERSION)
