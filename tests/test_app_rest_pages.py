@@ -86,6 +86,7 @@ def test_a_typed_token_works_on_a_custom_target_and_is_never_shown(
     at.sidebar.text_input(key="pb.token_input").input(SECRET_TOKEN).run()
     assert at.sidebar.text_input(key="pb.token_input").value == ""
     assert "typed for this session" in "\n".join(str(c.value) for c in at.sidebar.caption)
+    assert "No access token is configured" not in shown(at)  # that report is out of date
     at.sidebar.button(key="pb.test.custom").click().run()
     assert "The access token works." in shown(at)
     assert not at.exception
@@ -93,7 +94,10 @@ def test_a_typed_token_works_on_a_custom_target_and_is_never_shown(
     assert not [t for t in texts(at) if SECRET_TOKEN in t]
     # Another page: still typed, still hidden.
     at.switch_page("pages/legend.py").run()
+    assert "typed for this session" in "\n".join(str(c.value) for c in at.sidebar.caption)
     assert not [t for t in texts(at) if SECRET_TOKEN in t]
+    at.sidebar.radio(key="keep.conn.target").set_value("sandbox").run()
+    assert "The access token works." not in shown(at)  # that report was the custom target's
 
 
 def test_a_wrong_token_and_a_dead_address_are_said_plainly(
@@ -106,6 +110,7 @@ def test_a_wrong_token_and_a_dead_address_are_said_plainly(
     assert not [t for t in texts(at) if "not-the-token-1234" in t]
 
     at = to_custom(at, "http://127.0.0.1:9/api/vendor/put_contact")
+    assert "did not accept" not in shown(at)  # the report spoke of the address before
     at.sidebar.button(key="pb.test.custom").click().run()
     assert "does not answer at http://127.0.0.1:9/rest/1/" in shown(at)
 

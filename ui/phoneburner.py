@@ -40,12 +40,14 @@ __all__ = [
     "configured_token",
     "connection_test_button",
     "fetch_legend_button",
+    "forget_connection_reports",
     "render_token_input",
     "was_checked",
 ]
 
 TYPED_TOKEN = "pb.typed_token"  # plain state, never a widget's
 TOKEN_INPUT = "pb.token_input"
+_REPORT = ".report"  # suffix of the state key holding a connection test's report
 
 
 def _secrets_token() -> str:
@@ -74,10 +76,18 @@ def configured_token(target: Target) -> tuple[str, str]:
     return "", ""
 
 
+def forget_connection_reports() -> None:
+    """Drop the reports of earlier connection tests: they spoke of another target or token."""
+    state = st.session_state
+    for name in [k for k in state if isinstance(k, str) and k.endswith(_REPORT)]:
+        del state[name]
+
+
 def _take_typed_token() -> None:
     typed = str(st.session_state.get(TOKEN_INPUT, "")).strip()
     if typed:
         st.session_state[TYPED_TOKEN] = typed
+        forget_connection_reports()
     st.session_state[TOKEN_INPUT] = ""
 
 
@@ -134,8 +144,8 @@ def connection_test_button(target: Target, *, key: str = "pb.test") -> None:
             st.error(str(error))
             return
         with rest, st.spinner("Asking PhoneBurner…"):
-            st.session_state[f"{key}.report"] = connection_report(rest, has_token=bool(token))
-    report = st.session_state.get(f"{key}.report")
+            st.session_state[key + _REPORT] = connection_report(rest, has_token=bool(token))
+    report = st.session_state.get(key + _REPORT)
     if report is None:
         return
     show = st.success if report.ok else st.warning if report.reachable else st.error

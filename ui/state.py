@@ -31,7 +31,11 @@ from leadstream.deliver.target import (
     leadstream_home,
 )
 from leadstream.protocol.query import mask_secret
-from ui.phoneburner import connection_test_button, render_token_input
+from ui.phoneburner import (
+    connection_test_button,
+    forget_connection_reports,
+    render_token_input,
+)
 
 if TYPE_CHECKING:
     from leadstream.deliver.client import Client
@@ -306,6 +310,7 @@ def _on_target_change() -> None:
     default = (DEMO_USER_ID, DEMO_CM_ID) if kind is TargetKind.SANDBOX else ("", "")
     state[USER_ID_KEY], state[CM_ID_KEY] = ids.get(kind.value, default)
     state["conn.previous_kind"] = kind.value
+    forget_connection_reports()
 
 
 def _take_typed_key() -> None:
@@ -357,6 +362,7 @@ def render_connection_sidebar() -> Connection:
                 key=CUSTOM_URL_KEY,
                 placeholder="http://127.0.0.1:8765/api/vendor/put_contact",
                 help="The full address of a put_contact endpoint, without `?…`.",
+                on_change=forget_connection_reports,
             )
         conn = connection()
         _render_key(conn)
