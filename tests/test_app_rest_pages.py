@@ -5,12 +5,14 @@ access token never appears in what a page draws."""
 
 from __future__ import annotations
 
+import html
 import json
 import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import quote, quote_plus
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -237,10 +239,12 @@ def unanswered() -> Delivery:
     return Delivery(DeliveryOutcome.UNCERTAIN, None, (attempt,))
 
 
-def unsure_run() -> tuple[int, list[str]]:
-    """A finished run to the in-app sandbox whose two rows got no answer: the first did arrive
-    (sent for real, its answer thrown away), the second never did."""
-    sandbox = get_sandbox()
+def unsure_run(sandbox: SandboxServer | None = None) -> tuple[int, list[str]]:
+    """A finished run whose two rows got no answer: the first did arrive (sent for real, its
+    answer thrown away), the second never did. To the in-app sandbox, or to `sandbox` as a
+    custom target."""
+    in_app = sandbox is None
+    sandbox = sandbox or get_sandbox()
     stamp = time.time_ns()
     leads = [
         Lead(firstname=name, email=f"{name.lower()}{stamp}@example.com", user_id=DEMO_USER_ID,
@@ -249,7 +253,7 @@ def unsure_run() -> tuple[int, list[str]]:
     ]  # fmt: skip
     journal = get_journal()
     run_id = journal.create_run(
-        target=Target.sandbox(sandbox.url),
+        target=Target.sandbox(sandbox.url) if in_app else Target.custom(sandbox.url),
         source_name="monday.csv",
         rows=[NewRow(i, i + 2, lead, {"Email": lead.email}) for i, lead in enumerate(leads)],
     )
@@ -315,3 +319,41 @@ def test_history_with_only_single_unsure_posts_says_to_look_by_hand(app: AppTest
     at = app.switch_page("pages/history.py").run()
     assert any("sent one at a time" in str(c.value) for c in at.caption)
     assert not [b for b in at.button if str(b.key).startswith("history.check.")]
+
+
+@pytest.mark.parametrize("token", [SECRET_TOKEN, "PBT/odd+token=7&x%22<b>"])
+def test_a_typed_token_shows_nowhere_after_every_button(app: AppTest, token: str) -> None:
+    """Typed in the sidebar for a custom target, used by Test connection, Fetch from PhoneBurner
+    and Check PhoneBurner, then every page drawn: no element, in raw, URL-encoded or
+    HTML-escaped form, and not the journal file either."""
+    demo = Account.demo()
+    users = tuple(User(u.user_id, u.status, token=token) if u.token else u for u in demo.users)
+    account = Account(key=demo.key, users=users, leadstreams=demo.leadstreams)
+    forms = {token, quote(token, safe=""), quote_plus(token), html.escape(token)}
+
+    def leaks(at: AppTest) -> list[str]:
+        return [t for t in texts(at) if any(form in t for form in forms)]
+
+    with SandboxServer(account, port=0, log=None) as sandbox:
+        run_id, _ = unsure_run(sandbox)
+        at = to_custom(app, sandbox.url)
+        at.sidebar.text_input(key="pb.token_input").input(token).run()
+        at.sidebar.button(key="pb.test.custom").click().run()
+        assert "The access token works." in shown(at)
+        at.switch_page("pages/legend.py").run()
+        at.button(key="legend.fetch").click().run()
+        assert at.session_state["legend.rows"] == DEMO_FIELDS
+        assert not leaks(at)
+        at.switch_page("pages/history.py").run()
+        at.button(key=f"history.check.{run_id}").click().run()
+        assert "1 found (delivered), 1 not there" in shown(at)
+        assert not leaks(at)
+        for page in ("pages/post_lead.py", "pages/bulk_upload.py", "pages/runs.py"):
+            at.switch_page(page).run()
+            assert not at.exception, at.exception
+            assert not leaks(at), page
+    path = get_journal().path
+    assert path is not None
+    stored = b"".join(f.read_bytes() for f in path.parent.glob(path.name + "*"))  # with -wal
+    assert b"monday.csv" in stored
+    assert not any(form.encode() in stored for form in forms)
