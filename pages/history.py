@@ -84,9 +84,9 @@ def _unsure_leads(entries: list[HistoryEntry], unsure: int) -> None:
     runs = [r for r in runs if r.counts.get("uncertain", 0) or was_checked(_check_key(r.id))]
     if not runs:
         st.caption(
-            "The uncertain leads on this page were sent one at a time, or their bulk runs were "
-            "settled already: look for each one in PhoneBurner (search its email) before "
-            "sending it again."
+            "The uncertain leads on this page were sent one at a time (look for each one in "
+            "PhoneBurner, by its email, before sending it again), or belong to bulk runs checked "
+            "already, whose newer lines say what was found."
         )
         return
     st.caption(
