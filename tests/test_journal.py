@@ -687,3 +687,18 @@ def test_a_sender_whose_run_another_desk_resumed_takes_no_more_rows(journal: Jou
         tx.execute("UPDATE runs SET owner_pid = 1 WHERE id = ?", (run_id,))
     assert journal.claim_next_rows(run_id, 2) == []
     assert journal.run(run_id).counts["pending"] == 3
+
+
+def test_the_default_journal_is_the_team_database_when_configured(
+    pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LEADSTREAM_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("LEADSTREAM_DATABASE_URL", pg_url)
+    with Journal() as opened:
+        assert (opened.kind, opened.path) == ("postgresql", None)
+        assert "***" in opened.where
+    assert not (tmp_path / "home" / JOURNAL_FILENAME).exists()
+    monkeypatch.delenv("LEADSTREAM_DATABASE_URL")
+    monkeypatch.chdir(tmp_path)  # no secrets.toml naming a database here
+    with Journal() as opened:
+        assert (opened.kind, opened.path) == ("sqlite", tmp_path / "home" / JOURNAL_FILENAME)
