@@ -3,12 +3,14 @@
 History answers "what did I send, when, and what came back"; saved legends survive restarts;
 bulk runs keep every row's state so that a run stopped half-way (closed window, `kill -9`,
 power cut after the last commit) can be resumed without losing or doubling a row. The journal
-also answers "was this lead already delivered from this machine", which the bulk planner asks,
-by each lead's fingerprint (`prepare.identity`). A run records which process sends it, and a
-pause or cancel another process asked of it (`ask_run`), which its sender polls.
+also answers "was this lead already delivered" (from this desk, or from any desk of the team),
+which the bulk planner asks, by each lead's fingerprint (`prepare.identity`). A run records
+which process sends it, and a pause or cancel another process asked of it (`ask_run`), which
+its sender polls.
 
-The schema is versioned (`PRAGMA user_version`): opening an older journal upgrades it in place
-(`_MIGRATIONS`), and a newer one is refused with a message.
+The schema is versioned (`deliver.database`): opening an older SQLite journal upgrades it in
+place, an older team database asks for `leadstream db upgrade`, and a newer one is refused
+with a message.
 
 The vendor key is never stored: leads are kept as their query pairs without the key, and URLs
 only in masked form. Times are stored and returned as UTC ISO 8601 text (`…+00:00`).
