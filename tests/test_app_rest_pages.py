@@ -98,6 +98,11 @@ def test_a_typed_token_works_on_a_custom_target_and_is_never_shown(
     at.switch_page("pages/legend.py").run()
     assert "typed for this session" in "\n".join(str(c.value) for c in at.sidebar.caption)
     assert not [t for t in texts(at) if SECRET_TOKEN in t]
+    at.sidebar.button(key="pb.forget_token").click().run()
+    assert "The access token works." not in shown(at)  # that report was the typed token's
+    assert "No access token set" in "\n".join(str(c.value) for c in at.sidebar.caption)
+    at.sidebar.text_input(key="pb.token_input").input(SECRET_TOKEN).run()
+    at.sidebar.button(key="pb.test.custom").click().run()
     at.sidebar.radio(key="keep.conn.target").set_value("sandbox").run()
     assert "The access token works." not in shown(at)  # that report was the custom target's
 

@@ -91,6 +91,11 @@ def _take_typed_token() -> None:
     st.session_state[TOKEN_INPUT] = ""
 
 
+def _forget_typed_token() -> None:
+    st.session_state.pop(TYPED_TOKEN, None)
+    forget_connection_reports()
+
+
 def render_token_input(target: Target) -> None:
     """The access token's line for the sidebar: where it comes from, masked, and a box to type
     one for this session."""
@@ -104,6 +109,13 @@ def render_token_input(target: Target) -> None:
     else:
         st.caption(
             "No access token set: the legend and unsure leads cannot be read from the account."
+        )
+    if st.session_state.get(TYPED_TOKEN):
+        st.button(
+            "Forget the typed token",
+            key="pb.forget_token",
+            on_click=_forget_typed_token,
+            help="Go back to the configured token, if there is one.",
         )
     with st.expander("Use another access token for this session", expanded=False):
         st.text_input(
