@@ -379,6 +379,7 @@ def _problem(field_name: str, message: str, level: Level = "error") -> Problem:
 
 # --- Matching headers ---------------------------------------------------------------------------
 
+
 def auto_match(columns: Sequence[str], legend: Legend | None = None) -> ColumnMapping:
     """A first guess at the mapping for a file's headers; the person reviews it.
 
