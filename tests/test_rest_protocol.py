@@ -18,7 +18,7 @@ from leadstream.protocol.rest import (
     read_envelope,
 )
 
-# The documented examples, verbatim (DESIGN.md, "REST API").
+# The documented examples, verbatim (docs/DESIGN.md, "REST API").
 DOC_FIELDS = (
     '{"http_status":200,"status":"success","customfields":{"customfields":[{"custom_field_id":'
     '"215","display_name":"Lead Score","type_id":"7","type_name":"Numeric","display_order":"0"}],'

@@ -1,7 +1,7 @@
 """Reading PhoneBurner's REST API v1 answers: envelopes, pages, custom fields and contacts.
 
 Pure functions from `(HTTP status, body text)` to typed results; no I/O. Public material
-(DESIGN.md, "REST API") shows the shapes, but not every detail, so reading is tolerant:
+(docs/DESIGN.md, "REST API") shows the shapes, but not every detail, so reading is tolerant:
 
 - numbers may come as strings (`"total_results": "1"`), and paging fields may be missing: a
   missing `total_pages` is None and the reader of pages stops at a short or empty page;

@@ -88,7 +88,7 @@ def _banner(server: SandboxServer, account_source: str | None) -> str:
     banner = f"{server.describe()}\nVendor key: {key}\n"
     for user in account.users:
         if user.token:
-            # The demo token is public (DESIGN.md); any other is a secret like the key.
+            # The demo token is public (docs/DESIGN.md); any other is a secret like the key.
             shown = user.token if account.is_demo else mask_secret(user.token)
             banner += f"REST access token of user {user.user_id}: {shown}\n"
     if not _is_loopback(server.host):

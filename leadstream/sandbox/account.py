@@ -1,7 +1,7 @@
 """The sandbox's account: its vendor key, users (with their REST access tokens), LeadStreams and
 their custom-field legends.
 
-`Account.demo()` is the built-in account of DESIGN.md (the vendor document's example values);
+`Account.demo()` is the built-in account of docs/DESIGN.md (the vendor document's example values);
 `Account.load(path)` reads another one from JSON in the same shape that `to_json()` writes.
 """
 
@@ -19,7 +19,7 @@ __all__ = ["DEMO_TOKEN", "Account", "AccountError", "LeadStream", "User", "UserS
 UserStatus = Literal["active", "cancelled"]
 _STATUSES: tuple[str, ...] = get_args(UserStatus)
 _TYPES = tuple(t.value for t in FieldType)
-# The demo user's REST access token (DESIGN.md, "REST API").
+# The demo user's REST access token (docs/DESIGN.md, "REST API").
 DEMO_TOKEN = "demo-access-token"
 
 

@@ -1,4 +1,4 @@
-"""What put_contact answers: DESIGN.md's seven rules as one function, and the store of leads.
+"""What put_contact answers: docs/DESIGN.md's rules as one function, and the store of leads.
 
 `answer(pairs, account, store)` is the whole endpoint without HTTP; the server, the in-app
 sandbox and the unit tests all call it. The only state is the `LeadStore`, whose duplicate-email
@@ -159,7 +159,7 @@ def _is_valid_email(email: str) -> bool:
 
 
 def answer(pairs: Sequence[tuple[str, str]], account: Account, store: LeadStore) -> Answer:
-    """Apply the rules of DESIGN.md ("The sandbox") in order; the first that matches answers."""
+    """Apply the rules of docs/DESIGN.md ("The sandbox") in order; the first that matches answers."""
     # One reader of query strings for the whole project: re-encoding costs microseconds.
     decoded = decode_pairs(pairs)
 
