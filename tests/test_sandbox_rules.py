@@ -334,7 +334,7 @@ DESIGN_ACCOUNT = {
     "key": "XXXYYYZZZ",
     "require_email": True,
     "users": [
-        # DESIGN.md, "REST API": the demo user's access token is `demo-access-token`.
+        # docs/DESIGN.md, "REST API": the demo user's access token is `demo-access-token`.
         {"user_id": "377310706", "status": "active", "token": "demo-access-token"},
         {"user_id": "377310000", "status": "cancelled"},
     ],

@@ -1,4 +1,5 @@
-"""The sandbox: a faithful local emulator of PhoneBurner's put_contact (docs/DESIGN.md, "The sandbox").
+"""The sandbox: a faithful local emulator of PhoneBurner's put_contact and REST routes
+(docs/DESIGN.md, "The sandbox").
 
 `account` holds who may post where, `rules` answers one put_contact request, `rest` one REST
 API request, `faults` decides how to misbehave, `server` serves it all over HTTP on loopback.

@@ -2,7 +2,8 @@
 
 `rest_answer(path, pairs, authorization, account, store)` is the whole of `/rest/1/…` without
 HTTP, as `rules.answer` is put_contact: the server wraps it and adds faults. The shapes follow
-the public material in docs/DESIGN.md ("REST API"); where that is silent the choices are written here:
+the public material in docs/DESIGN.md ("REST API"); where that is silent the choices are
+written here:
 
 - The token names one user. `customfields` lists the fields of that user's LeadStreams (one entry
   per field ID, first LeadStream first); `contacts` lists the leads stored for that user.

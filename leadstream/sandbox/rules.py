@@ -159,7 +159,7 @@ def _is_valid_email(email: str) -> bool:
 
 
 def answer(pairs: Sequence[tuple[str, str]], account: Account, store: LeadStore) -> Answer:
-    """Apply the rules of docs/DESIGN.md ("The sandbox") in order; the first that matches answers."""
+    """Apply the rules of docs/DESIGN.md ("The sandbox") in order; the first match answers."""
     # One reader of query strings for the whole project: re-encoding costs microseconds.
     decoded = decode_pairs(pairs)
 
