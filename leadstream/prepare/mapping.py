@@ -32,8 +32,8 @@ import pandas as pd
 from leadstream.prepare.dates import column_date_order, long_date, to_date
 from leadstream.prepare.headers import FULL_NAME, match_headers, split_full_name
 from leadstream.prepare.identity import lead_identity
-from leadstream.prepare.legend import FieldType, Legend, ValueFormatError, format_value
-from leadstream.prepare.validate import Level, Problem, validate_lead
+from leadstream.prepare.legend import FieldType, Legend, LegendField, ValueFormatError, format_value
+from leadstream.prepare.validate import Checked, Level, Problem, validate_lead
 from leadstream.protocol.lead import LEAD_FIELDS, Lead, Phone, PhoneType
 from leadstream.words import ZIP_IN_A_FILE
 
@@ -504,6 +504,253 @@ def _text(value: object) -> str:
     return str(value)
 
 
+@dataclass(frozen=True, slots=True)
+class _CustomSource:
+    """Where one custom field's value comes from: a column (`at`, `header`) or a constant."""
+
+    custom_id: str
+    spec: LegendField | None
+    at: int | None = None
+    header: str | None = None
+    constant: str = ""
+    day_first: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class _Constants:
+    """A mapping's values for every row, sorted by the part of the lead they fill."""
+
+    scalars: list[tuple[str, str]]
+    customs: list[_CustomSource]
+    phones: list[Phone]
+    tags: list[str]
+
+
+@dataclass(slots=True)
+class _FileRules:
+    """Everything worked out once per file that turns one row into a lead."""
+
+    names: list[str]
+    plan: _Plan
+    customs: list[_CustomSource]
+    constants: _Constants
+    legend: Legend | None
+    region: str
+    # Files repeat the same dates and checkbox words many times over: format each once.
+    formatted: dict[tuple[FieldType, str, bool], tuple[str, str | None]] = field(
+        default_factory=dict
+    )
+
+
+def _frame_cells(frame: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
+    """The frame's column names and its cells as text, column by column."""
+    names = [str(column) for column in frame.columns]
+    cells = [
+        [v if type(v) is str else _text(v) for v in frame.iloc[:, i].tolist()]
+        for i in range(len(names))
+    ]
+    return names, cells
+
+
+def _column_customs(
+    plan: _Plan, legend_fields: dict[str, LegendField], cells: list[list[str]]
+) -> list[_CustomSource]:
+    """The custom fields filled from columns, each with its legend field and date order."""
+    sources = []
+    for custom_id, at in plan.customs:
+        spec = legend_fields.get(custom_id)
+        sources.append(
+            _CustomSource(
+                custom_id,
+                spec,
+                at=at,
+                header=plan.headers.get(f"custom_field[{custom_id}]"),
+                # A column of dates written day first (24/12/2026 among them) is read day
+                # first throughout.
+                day_first=spec is not None
+                and spec.type is FieldType.DATE
+                and column_date_order(cells[at]).day_first,
+            )
+        )
+    return sources
+
+
+def _file_constants(mapping: ColumnMapping, legend_fields: dict[str, LegendField]) -> _Constants:
+    # Keys as `with_constant` and `from_json` write them; a mapping built by hand may say
+    # `CM_ID` or `phone:cell`, which would otherwise be dropped or fail to look up.
+    constants: dict[str, str] = {}
+    for raw_target, value in mapping.constants.items():
+        try:
+            target = normalize_target(raw_target)
+        except MappingError as error:
+            raise MappingError(f"Value for every row {_quoted(raw_target)}: {error}") from None
+        if target is not None:
+            constants.setdefault(target, value)
+    return _Constants(
+        scalars=[(t, v) for t, v in constants.items() if t in _FIELDS],
+        customs=[
+            _CustomSource(cid, legend_fields.get(cid), constant=v)
+            for t, v in constants.items()
+            if (cid := _custom_id(t))
+        ],
+        phones=[
+            Phone(v, _phone_type(t), _phone_type(t).label)
+            for t, v in constants.items()
+            if t.startswith(PHONE_PREFIX)
+        ],
+        tags=split_tags(constants.get(TAGS, "")),
+    )
+
+
+def _file_rules(
+    frame_names: list[str],
+    cells: list[list[str]],
+    mapping: ColumnMapping,
+    legend: Legend | None,
+    region: str,
+) -> _FileRules:
+    plan = _plan(frame_names, mapping)
+    legend_fields = {f.id: f for f in legend.fields} if legend is not None else {}
+    return _FileRules(
+        names=frame_names,
+        plan=plan,
+        customs=_column_customs(plan, legend_fields, cells),
+        constants=_file_constants(mapping, legend_fields),
+        legend=legend,
+        region=region,
+    )
+
+
+def _row_values(row: Sequence[str], rules: _FileRules) -> dict[str, str]:
+    """The standard fields of a row: its columns, a split full name, then the constants."""
+    plan = rules.plan
+    values: dict[str, str] = {}
+    for target, at in plan.scalars:
+        if value := row[at].strip():
+            values[target] = value
+    if plan.full_name is not None and ("firstname" not in values or "lastname" not in values):
+        first, last = split_full_name(row[plan.full_name])
+        if first:
+            values.setdefault("firstname", first)
+        if last:
+            values.setdefault("lastname", last)
+    for target, value in rules.constants.scalars:
+        values.setdefault(target, value)
+    return values
+
+
+def _formatted(rules: _FileRules, kind: FieldType, raw: str, flip: bool) -> tuple[str, str | None]:
+    """`raw` written as the legend's type wants it, and the error text when it cannot be."""
+    cache_key = (kind, raw, flip)
+    result = rules.formatted.get(cache_key)
+    if result is None:
+        try:
+            result = (format_value(kind, raw, day_first=flip), None)
+        except ValueFormatError as error:
+            result = (raw, str(error))
+        rules.formatted[cache_key] = result
+    return result
+
+
+def _row_customs(
+    row: Sequence[str], line: int, rules: _FileRules, own: list[Problem]
+) -> dict[str, str]:
+    """The custom fields of a row, formatted by the legend; a value that cannot be formatted
+    adds a problem naming the row and column to `own`."""
+    custom: dict[str, str] = {}
+    for source in (*rules.customs, *rules.constants.customs):
+        raw = row[source.at].strip() if source.at is not None else source.constant
+        if not raw or source.custom_id in custom:
+            continue
+        value = raw
+        spec = source.spec
+        if spec is not None:
+            value, error_text = _formatted(rules, spec.type, raw, source.day_first)
+            if error_text is not None:
+                own.append(
+                    _problem(
+                        f"custom_field[{source.custom_id}]",
+                        f"Row {line}{_column_words(source.header)}: {spec.name}: {error_text}",
+                    )
+                )
+        custom[source.custom_id] = value
+    return custom
+
+
+def _row_phones(row: Sequence[str], rules: _FileRules) -> tuple[list[Phone], list[str]]:
+    """A row's additional phones, and the header of each one from a column (for naming the
+    column of a phone's problem)."""
+    phones: list[Phone] = []
+    phone_headers: list[str] = []
+    for template, at, header in rules.plan.phones:
+        if value := row[at].strip():
+            phones.append(Phone(value, template.type, template.label))
+            phone_headers.append(header)
+    if rules.constants.phones:
+        phones += rules.constants.phones
+    return phones, phone_headers
+
+
+def _row_tags(row: Sequence[str], rules: _FileRules) -> list[str]:
+    """A row's tags from its tag columns and the constant ones, repeats (any case) once."""
+    plan_tags, constant_tags = rules.plan.tags, rules.constants.tags
+    tags: list[str] = []
+    if plan_tags or constant_tags:
+        seen: set[str] = set()
+        for tag in [t for at in plan_tags for t in split_tags(row[at])] + constant_tags:
+            if (folded := tag.casefold()) not in seen:
+                seen.add(folded)
+                tags.append(tag)
+    return tags
+
+
+def _column_words(header: str | None) -> str:
+    return f", column “{_shown(header)}”" if header else ""
+
+
+def _located(
+    checked: Checked, own: list[Problem], line: int, rules: _FileRules, phone_headers: list[str]
+) -> list[Problem]:
+    """`own` problems, then the checks' problems with the row number and column named; a field
+    the formatting step already reported is not reported twice."""
+    problems = own
+    if checked.problems:
+        reported = {p.field for p in own}
+        for problem in checked.problems:
+            if problem.field in reported:
+                continue
+            header = _header_of(problem.field, rules.plan.headers, phone_headers)
+            message = problem.message
+            if problem.field == "zip" and "leading zero" in message:
+                message += " " + ZIP_IN_A_FILE  # spreadsheets drop them
+            problems.append(
+                Problem(
+                    field=problem.field,
+                    message=f"Row {line}{_column_words(header)}: {message}",
+                    level=problem.level,
+                )
+            )
+    return problems
+
+
+def _prepare_row(index: int, line: int, row: Sequence[str], rules: _FileRules) -> PreparedRow:
+    own: list[Problem] = []
+    values = _row_values(row, rules)
+    custom = _row_customs(row, line, rules, own)
+    phones, phone_headers = _row_phones(row, rules)
+    lead = Lead(
+        **values, custom_fields=custom, additional_phones=phones, tags=_row_tags(row, rules)
+    )
+    checked = validate_lead(lead, legend=rules.legend, region=rules.region)
+    return PreparedRow(
+        index=index,
+        line=line,
+        lead=checked.lead,
+        problems=tuple(_located(checked, own, line, rules, phone_headers)),
+        source=dict(zip(rules.names, row, strict=True)),
+    )
+
+
 def prepare_rows(
     frame: pd.DataFrame,
     mapping: ColumnMapping,
@@ -519,143 +766,14 @@ def prepare_rows(
     problem's message starts with the row number. `row_numbers` (from `Table.row_numbers`)
     gives each row's spreadsheet row; without it, row `i` is line `i + 2`.
     """
-    names = [str(column) for column in frame.columns]
-    cells = [
-        [v if type(v) is str else _text(v) for v in frame.iloc[:, i].tolist()]
-        for i in range(len(names))
-    ]
-    plan = _plan(names, mapping)
-    legend_fields = {f.id: f for f in legend.fields} if legend is not None else {}
-    customs = [
-        (cid, at, legend_fields.get(cid), plan.headers.get(f"custom_field[{cid}]"))
-        for cid, at in plan.customs
-    ]
-    # A column of dates written day first (24/12/2026 among them) is read day first throughout.
-    day_first = {
-        cid
-        for cid, at, spec, _header in customs
-        if spec is not None
-        and spec.type is FieldType.DATE
-        and column_date_order(cells[at]).day_first
-    }
-    # Keys as `with_constant` and `from_json` write them; a mapping built by hand may say
-    # `CM_ID` or `phone:cell`, which would otherwise be dropped or fail to look up.
-    constants: dict[str, str] = {}
-    for raw_target, value in mapping.constants.items():
-        try:
-            target = normalize_target(raw_target)
-        except MappingError as error:
-            raise MappingError(f"Value for every row {_quoted(raw_target)}: {error}") from None
-        if target is not None:
-            constants.setdefault(target, value)
-    constant_scalars = [(t, v) for t, v in constants.items() if t in _FIELDS]
-    constant_customs = [
-        (cid, v, legend_fields.get(cid), None)
-        for t, v in constants.items()
-        if (cid := _custom_id(t))
-    ]
-    constant_phones = [
-        Phone(v, _phone_type(t), _phone_type(t).label)
-        for t, v in constants.items()
-        if t.startswith(PHONE_PREFIX)
-    ]
-    constant_tags = split_tags(constants.get(TAGS, ""))
-    # Files repeat the same dates and checkbox words many times over: format each once.
-    formatted: dict[tuple[FieldType, str, bool], tuple[str, str | None]] = {}
-
-    prepared: list[PreparedRow] = []
-    for index, row in enumerate(zip(*cells, strict=True)):
-        line = row_numbers[index] if row_numbers is not None else index + 2
-        own: list[Problem] = []
-        values: dict[str, str] = {}
-        for target, at in plan.scalars:
-            if value := row[at].strip():
-                values[target] = value
-        if plan.full_name is not None and ("firstname" not in values or "lastname" not in values):
-            first, last = split_full_name(row[plan.full_name])
-            if first:
-                values.setdefault("firstname", first)
-            if last:
-                values.setdefault("lastname", last)
-        for target, value in constant_scalars:
-            values.setdefault(target, value)
-
-        custom: dict[str, str] = {}
-        for custom_id, raw, legend_field, header in (
-            *((cid, row[at].strip(), spec, header) for cid, at, spec, header in customs),
-            *constant_customs,
-        ):
-            if not raw or custom_id in custom:
-                continue
-            value = raw
-            if legend_field is not None:
-                flip = header is not None and custom_id in day_first
-                cache_key = (legend_field.type, raw, flip)
-                result = formatted.get(cache_key)
-                if result is None:
-                    try:
-                        result = (format_value(legend_field.type, raw, day_first=flip), None)
-                    except ValueFormatError as error:
-                        result = (raw, str(error))
-                    formatted[cache_key] = result
-                value, error_text = result
-                if error_text is not None:
-                    column = f", column “{_shown(header)}”" if header else ""
-                    own.append(
-                        _problem(
-                            f"custom_field[{custom_id}]",
-                            f"Row {line}{column}: {legend_field.name}: {error_text}",
-                        )
-                    )
-            custom[custom_id] = value
-
-        phones: list[Phone] = []
-        phone_headers: list[str] = []  # for naming the column of an additional phone's problem
-        for template, at, header in plan.phones:
-            if value := row[at].strip():
-                phones.append(Phone(value, template.type, template.label))
-                phone_headers.append(header)
-        if constant_phones:
-            phones += constant_phones
-
-        tags: list[str] = []
-        if plan.tags or constant_tags:
-            seen: set[str] = set()
-            for tag in [t for at in plan.tags for t in split_tags(row[at])] + constant_tags:
-                if (folded := tag.casefold()) not in seen:
-                    seen.add(folded)
-                    tags.append(tag)
-
-        lead = Lead(**values, custom_fields=custom, additional_phones=phones, tags=tags)
-        checked = validate_lead(lead, legend=legend, region=region)
-        problems = own
-        if checked.problems:
-            reported = {p.field for p in own}
-            for problem in checked.problems:
-                if problem.field in reported:
-                    continue  # already said, with the column's name, by the formatting step
-                header = _header_of(problem.field, plan.headers, phone_headers)
-                column = f", column “{_shown(header)}”" if header else ""
-                message = problem.message
-                if problem.field == "zip" and "leading zero" in message:
-                    message += " " + ZIP_IN_A_FILE  # spreadsheets drop them
-                problems.append(
-                    Problem(
-                        field=problem.field,
-                        message=f"Row {line}{column}: {message}",
-                        level=problem.level,
-                    )
-                )
-        prepared.append(
-            PreparedRow(
-                index=index,
-                line=line,
-                lead=checked.lead,
-                problems=tuple(problems),
-                source=dict(zip(names, row, strict=True)),
-            )
+    names, cells = _frame_cells(frame)
+    rules = _file_rules(names, cells, mapping, legend, region)
+    return [
+        _prepare_row(
+            index, row_numbers[index] if row_numbers is not None else index + 2, row, rules
         )
-    return prepared
+        for index, row in enumerate(zip(*cells, strict=True))
+    ]
 
 
 def find_duplicates(rows: Iterable[PreparedRow]) -> dict[int, int]:
