@@ -292,7 +292,19 @@ class ColumnMapping:
         """What is wrong with using this mapping on a file with `columns` (errors) or worth a
         look (warnings), each naming the column or target."""
         found: list[Problem] = []
-        present = set(columns)
+        by_target = self._columns_by_target(set(columns), found)
+        found += _doubled_targets(by_target, legend)
+        targets = set(by_target) | self._constant_targets(found)
+        found += _unknown_custom_fields(targets, legend)
+        if not by_target:
+            found.append(_problem("", "No column of this file is mapped to a lead field yet."))
+            return found
+        found += _missing_contact_and_routing(targets)
+        return found
+
+    def _columns_by_target(self, present: set[str], found: list[Problem]) -> dict[str, list[str]]:
+        """The mapped columns of the file grouped by target; a column the file lacks or a
+        target that is not one adds a problem to `found`."""
         by_target: dict[str, list[str]] = {}
         for header, target in self.columns.items():
             if target is None:
@@ -313,17 +325,11 @@ class ColumnMapping:
                 continue
             if canonical is not None:
                 by_target.setdefault(canonical, []).append(header)
-        for target, headers in by_target.items():
-            if len(headers) > 1 and not _repeatable(target):
-                listed = ", ".join(f"“{_shown(h)}”" for h in headers)
-                found.append(
-                    _problem(
-                        target,
-                        f"{target_label(target, legend)} is filled from {len(headers)} columns "
-                        f"({listed}); a lead has only one. Set all but one to ignore.",
-                    )
-                )
-        constant_targets: set[str] = set()
+        return by_target
+
+    def _constant_targets(self, found: list[Problem]) -> set[str]:
+        """The targets the constants fill; a key that is not a target adds a problem."""
+        targets: set[str] = set()
         for target in self.constants:
             try:
                 canonical = normalize_target(target)
@@ -331,46 +337,69 @@ class ColumnMapping:
                 found.append(_problem(str(target), f"Value for every row: {error}"))
                 continue
             if canonical is not None:  # `CM_ID` written by hand still gives cm_id
-                constant_targets.add(canonical)
-        targets = set(by_target) | constant_targets
-        if legend is not None and legend.fields:
-            known = {f.id for f in legend.fields}
-            for target in sorted(targets):
-                custom_id = _custom_id(target)
-                if custom_id is not None and custom_id not in known:
-                    found.append(
-                        _problem(
-                            target,
-                            f"Custom field {custom_id} is not in the legend; the LeadStream will "
-                            "ignore it. Check the ID, or add the field to the legend.",
-                            "warning",
-                        )
-                    )
-        if not by_target:
-            found.append(_problem("", "No column of this file is mapped to a lead field yet."))
-            return found
-        if not targets & {"email", "phone"} and not any(
-            t.startswith(PHONE_PREFIX) for t in targets
-        ):
+                targets.add(canonical)
+        return targets
+
+
+def _doubled_targets(by_target: dict[str, list[str]], legend: Legend | None) -> list[Problem]:
+    """A target that takes one column but is given several."""
+    found = []
+    for target, headers in by_target.items():
+        if len(headers) > 1 and not _repeatable(target):
+            listed = ", ".join(f"“{_shown(h)}”" for h in headers)
             found.append(
                 _problem(
-                    "email",
-                    "No column gives an email or a phone number; leads without them are hard to "
-                    "use and PhoneBurner may refuse them.",
+                    target,
+                    f"{target_label(target, legend)} is filled from {len(headers)} columns "
+                    f"({listed}); a lead has only one. Set all but one to ignore.",
+                )
+            )
+    return found
+
+
+def _unknown_custom_fields(targets: set[str], legend: Legend | None) -> list[Problem]:
+    """Custom fields the legend (when it lists any) does not know: warnings."""
+    if legend is None or not legend.fields:
+        return []
+    known = {f.id for f in legend.fields}
+    found = []
+    for target in sorted(targets):
+        custom_id = _custom_id(target)
+        if custom_id is not None and custom_id not in known:
+            found.append(
+                _problem(
+                    target,
+                    f"Custom field {custom_id} is not in the legend; the LeadStream will "
+                    "ignore it. Check the ID, or add the field to the legend.",
                     "warning",
                 )
             )
-        for name in ("user_id", "cm_id"):
-            if name not in targets:
-                found.append(
-                    _problem(
-                        name,
-                        f"No column or value for every row gives {name}; the endpoint refuses "
-                        "a lead without it.",
-                        "warning",
-                    )
+    return found
+
+
+def _missing_contact_and_routing(targets: set[str]) -> list[Problem]:
+    """Warnings for no email or phone at all, and for no user_id or cm_id."""
+    found = []
+    if not targets & {"email", "phone"} and not any(t.startswith(PHONE_PREFIX) for t in targets):
+        found.append(
+            _problem(
+                "email",
+                "No column gives an email or a phone number; leads without them are hard to "
+                "use and PhoneBurner may refuse them.",
+                "warning",
+            )
+        )
+    for name in ("user_id", "cm_id"):
+        if name not in targets:
+            found.append(
+                _problem(
+                    name,
+                    f"No column or value for every row gives {name}; the endpoint refuses "
+                    "a lead without it.",
+                    "warning",
                 )
-        return found
+            )
+    return found
 
 
 def _problem(field_name: str, message: str, level: Level = "error") -> Problem:
