@@ -394,19 +394,35 @@ def match_headers(columns: Sequence[str], legend: Legend | None = None) -> tuple
     fills first and last name only when no column gives them. A plain phone column becomes the
     main phone when no column does.
     """
-    legend_keys: dict[str, str] = {}
+    legend_keys = _legend_keys(legend)
+    guesses = [_guess(str(header), legend_keys, legend) for header in columns]
+    result, taken = _claim_targets(guesses, legend)
+    if "firstname" in taken or "lastname" in taken:
+        result = _drop_full_name(result)
+    if "phone" not in taken:
+        result = _first_phone_as_main(result)
+    return tuple(result)
+
+
+def _legend_keys(legend: Legend | None) -> dict[str, str]:
+    """Each legend field's name, as `header_key` writes it, → its `custom_field[ID]`."""
+    keys: dict[str, str] = {}
     if legend is not None:
         for spec in legend.fields:
-            legend_keys.setdefault(header_key(spec.name), f"custom_field[{spec.id}]")
-    guesses: list[HeaderMatch] = []
-    for header in columns:
-        guesses.append(_guess(str(header), legend_keys, legend))
+            keys.setdefault(header_key(spec.name), f"custom_field[{spec.id}]")
+    return keys
 
+
+_TRUST = {"exact": 0, "synonym": 1, "fuzzy": 2, "none": 3}
+
+
+def _claim_targets(
+    guesses: list[HeaderMatch], legend: Legend | None
+) -> tuple[list[HeaderMatch], dict[str, str]]:
+    """The guesses, in column order, once each single-column target has gone to its first,
+    surest column; and which header took each target."""
     # Sure matches claim their target before near misses and before later columns.
-    order = sorted(
-        range(len(guesses)),
-        key=lambda i: ({"exact": 0, "synonym": 1, "fuzzy": 2, "none": 3}[guesses[i].kind], i),
-    )
+    order = sorted(range(len(guesses)), key=lambda i: (_TRUST[guesses[i].kind], i))
     taken: dict[str, str] = {}
     final: list[HeaderMatch | None] = [None] * len(guesses)
     for i in order:
@@ -414,20 +430,9 @@ def match_headers(columns: Sequence[str], legend: Legend | None = None) -> tuple
         target = guess.target
         if target is None or _repeatable(target):
             final[i] = guess
-            continue
-        if target == "phone" and target in taken:  # a second main phone: an extra one
-            typed = _phone_type_of(_words(guess.header)) or PhoneType.OTHER
-            final[i] = HeaderMatch(
-                header=guess.header,
-                target="phone:" + typed.name.lower(),
-                kind=guess.kind,
-                score=guess.score,
-                source=guess.source,
-                close_to=guess.close_to,
-                note=f"The main phone comes from “{taken[target]}”: sent as an extra phone",
-            )
-            continue
-        if target in taken:
+        elif target == "phone" and target in taken:
+            final[i] = _extra_phone(guess, taken[target])
+        elif target in taken:
             final[i] = HeaderMatch(
                 header=guess.header,
                 target=None,
@@ -435,39 +440,58 @@ def match_headers(columns: Sequence[str], legend: Legend | None = None) -> tuple
                 note=f"Also looks like {_label(target, legend)}, which “{taken[target]}” fills: "
                 "not sent",
             )
-            continue
-        taken[target] = guess.header
-        final[i] = guess
-    result = [m for m in final if m is not None]
+        else:
+            taken[target] = guess.header
+            final[i] = guess
+    return [m for m in final if m is not None], taken
 
-    # A full name is only needed when no column gives first or last name.
-    if "firstname" in taken or "lastname" in taken:
-        result = [
-            HeaderMatch(
+
+def _extra_phone(guess: HeaderMatch, main_header: str) -> HeaderMatch:
+    """A second main phone column, sent as an extra phone of the type its header names."""
+    typed = _phone_type_of(_words(guess.header)) or PhoneType.OTHER
+    return HeaderMatch(
+        header=guess.header,
+        target="phone:" + typed.name.lower(),
+        kind=guess.kind,
+        score=guess.score,
+        source=guess.source,
+        close_to=guess.close_to,
+        note=f"The main phone comes from “{main_header}”: sent as an extra phone",
+    )
+
+
+def _drop_full_name(result: list[HeaderMatch]) -> list[HeaderMatch]:
+    """A full name is only needed when no column gives first or last name."""
+    return [
+        HeaderMatch(
+            header=m.header,
+            target=None,
+            kind="none",
+            note="A full name, but first and last name come from other columns: not sent",
+        )
+        if m.target == FULL_NAME
+        else m
+        for m in result
+    ]
+
+
+def _first_phone_as_main(result: list[HeaderMatch]) -> list[HeaderMatch]:
+    """A file with only typed phones (`Mobile`, `Work Phone`) has its first one as the main
+    phone."""
+    result = list(result)
+    for position, m in enumerate(result):
+        if m.target is not None and m.target.startswith("phone:"):
+            result[position] = HeaderMatch(
                 header=m.header,
-                target=None,
-                kind="none",
-                note="A full name, but first and last name come from other columns: not sent",
+                target="phone",
+                kind=m.kind,
+                score=m.score,
+                source=m.source,
+                close_to=m.close_to,
+                note="The first phone column: used as the main phone",
             )
-            if m.target == FULL_NAME
-            else m
-            for m in result
-        ]
-    # A file with only typed phones (`Mobile`, `Work Phone`) has its first one as the main phone.
-    if "phone" not in taken:
-        for position, m in enumerate(result):
-            if m.target is not None and m.target.startswith("phone:"):
-                result[position] = HeaderMatch(
-                    header=m.header,
-                    target="phone",
-                    kind=m.kind,
-                    score=m.score,
-                    source=m.source,
-                    close_to=m.close_to,
-                    note="The first phone column: used as the main phone",
-                )
-                break
-    return tuple(result)
+            break
+    return result
 
 
 def _guess(header: str, legend_keys: dict[str, str], legend: Legend | None) -> HeaderMatch:
