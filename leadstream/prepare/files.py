@@ -659,20 +659,9 @@ def _build_table(
     *,
     first_row: int,
 ) -> Table:
-    header_at = next((i for i, row in enumerate(rows) if any(c.strip() for c in row)), None)
-    if header_at is None:
-        raise FileReadError(f"{name} has no text in it. Check that the right file was chosen.")
-    header_number = first_row + header_at
+    header_at = _header_position(rows, name)
     raw_header = rows[header_at]
-    body: list[list[str]] = []
-    numbers: list[int] = []
-    blank = 0
-    for offset, row in enumerate(rows[header_at + 1 :], start=1):
-        if not any(cell.strip() for cell in row):
-            blank += 1
-            continue
-        body.append(row)
-        numbers.append(header_number + offset)
+    body, numbers, blank = _data_rows(rows, header_at, first_row + header_at)
     if not body:
         raise FileReadError(
             f"{name} has a header row but no data rows. Add the leads below the header, "
@@ -681,49 +670,15 @@ def _build_table(
     if len(body) > MAX_ROWS:
         raise _too_many(name, len(body))
 
-    width = len(raw_header)
-    longer = [(numbers[i], len(row)) for i, row in enumerate(body) if len(row) > width]
-    shorter = sum(1 for row in body if len(row) < width)
-    widest = max(width, *(len(row) for row in body))
-    header = [raw_header[i] if i < width else "" for i in range(widest)]
-    columns: list[list[str]] = [[] for _ in range(widest)]
-    for row in body:
-        padded = row if len(row) == widest else row + [""] * (widest - len(row))
-        for column, cell in zip(columns, padded, strict=False):
-            column.append(cell)
-
+    header, columns = _to_columns(raw_header, body)
     _check_cell_sizes(name, header, columns, numbers)
     names = _unique_headers(header)
     keep = [
-        i for i in range(widest) if header[i].strip() or any(cell.strip() for cell in columns[i])
+        i for i in range(len(header)) if header[i].strip() or any(c.strip() for c in columns[i])
     ]
-    dropped = widest - len(keep)
-    renamed = [
-        f"column {i + 1} “{' '.join(header[i].split())}” is called “{names[i]}”"
-        if header[i].strip()
-        else f"column {i + 1} has no name and is called “{names[i]}”"
-        for i in keep
-        if i < width and names[i] != " ".join(header[i].split())
-    ]
-
     if blank:
         notes.append(f"{_count(blank, 'blank row')} ignored.")
-    if dropped:
-        notes.append(f"{_count(dropped, 'empty column')} without a header ignored.")
-    if renamed:
-        notes.append("Column names made unique or filled in: " + "; ".join(renamed) + ".")
-    if longer:
-        listed = ", ".join(str(number) for number, _ in longer[:10])
-        more = f" and {len(longer) - 10:,} more" if len(longer) > 10 else ""
-        notes.append(
-            f"{_count(len(longer), 'row')} had more cells than the header (see row "
-            f"{listed}{more}); the extra cells are kept in columns named “Column N”. Check "
-            "those rows for a stray delimiter."
-        )
-    if shorter:
-        notes.append(
-            f"{_count(shorter, 'row')} had fewer cells than the header; the rest are empty."
-        )
+    notes += _shape_notes(raw_header, header, names, keep, body, numbers)
     if delimiter is not None and delimiter != ",":
         notes.append(
             f"Columns are separated by {_DELIMITER_NAMES.get(delimiter, repr(delimiter))}s."
@@ -740,6 +695,86 @@ def _build_table(
         row_numbers=tuple(numbers),
         notes=tuple(notes),
     )
+
+
+def _header_position(rows: list[list[str]], name: str) -> int:
+    """The first row with any text: the header."""
+    header_at = next((i for i, row in enumerate(rows) if any(c.strip() for c in row)), None)
+    if header_at is None:
+        raise FileReadError(f"{name} has no text in it. Check that the right file was chosen.")
+    return header_at
+
+
+def _data_rows(
+    rows: list[list[str]], header_at: int, header_number: int
+) -> tuple[list[list[str]], list[int], int]:
+    """The rows below the header that have any text, their spreadsheet row numbers, and how
+    many blank rows were left out."""
+    body: list[list[str]] = []
+    numbers: list[int] = []
+    blank = 0
+    for offset, row in enumerate(rows[header_at + 1 :], start=1):
+        if not any(cell.strip() for cell in row):
+            blank += 1
+            continue
+        body.append(row)
+        numbers.append(header_number + offset)
+    return body, numbers, blank
+
+
+def _to_columns(raw_header: list[str], body: list[list[str]]) -> tuple[list[str], list[list[str]]]:
+    """The header and the cells column by column, as wide as the widest row: a short row is
+    padded with empty cells, a long one's extra cells go under headers left empty."""
+    width = len(raw_header)
+    widest = max(width, *(len(row) for row in body))
+    header = [raw_header[i] if i < width else "" for i in range(widest)]
+    columns: list[list[str]] = [[] for _ in range(widest)]
+    for row in body:
+        padded = row if len(row) == widest else row + [""] * (widest - len(row))
+        for column, cell in zip(columns, padded, strict=False):
+            column.append(cell)
+    return header, columns
+
+
+def _shape_notes(
+    raw_header: list[str],
+    header: list[str],
+    names: list[str],
+    keep: list[int],
+    body: list[list[str]],
+    numbers: list[int],
+) -> list[str]:
+    """Notes on what reading changed: empty columns left out, names made unique or filled
+    in, rows with more or fewer cells than the header."""
+    width = len(raw_header)
+    notes: list[str] = []
+    dropped = len(header) - len(keep)
+    renamed = [
+        f"column {i + 1} “{' '.join(header[i].split())}” is called “{names[i]}”"
+        if header[i].strip()
+        else f"column {i + 1} has no name and is called “{names[i]}”"
+        for i in keep
+        if i < width and names[i] != " ".join(header[i].split())
+    ]
+    longer = [(numbers[i], len(row)) for i, row in enumerate(body) if len(row) > width]
+    shorter = sum(1 for row in body if len(row) < width)
+    if dropped:
+        notes.append(f"{_count(dropped, 'empty column')} without a header ignored.")
+    if renamed:
+        notes.append("Column names made unique or filled in: " + "; ".join(renamed) + ".")
+    if longer:
+        listed = ", ".join(str(number) for number, _ in longer[:10])
+        more = f" and {len(longer) - 10:,} more" if len(longer) > 10 else ""
+        notes.append(
+            f"{_count(len(longer), 'row')} had more cells than the header (see row "
+            f"{listed}{more}); the extra cells are kept in columns named “Column N”. Check "
+            "those rows for a stray delimiter."
+        )
+    if shorter:
+        notes.append(
+            f"{_count(shorter, 'row')} had fewer cells than the header; the rest are empty."
+        )
+    return notes
 
 
 def _unique_headers(header: Sequence[str]) -> list[str]:
