@@ -369,53 +369,53 @@ def validate_lead(lead: Lead, *, legend: Legend | None = None, region: str = "US
     take("phone", check_phone(lead.phone, region=region))
     take("state", check_state(lead.state, country=lead.country, region=region))
     take("zip", check_zip(lead.zip, country=lead.country, region=region))
-
     custom = _check_custom_fields(lead, legend, problems)
     if custom is not None:
         changes["custom_fields"] = custom
-
     for name in ("user_id", "cm_id"):
-        value = getattr(lead, name).strip()
-        if value != getattr(lead, name):
-            changes[name] = value
-        label = _label(name)
-        if not value:
-            problems.append(
-                Problem(
-                    name,
-                    f"{label} is empty: fill it in under Connection settings ("
-                    f"{_SETTINGS_HINT[name]}).",
-                )
-            )
-        elif not _FIELD_ID.fullmatch(value):
-            problems.append(
-                Problem(
-                    name,
-                    f"{label} {_shown(value)} should be digits only ({_SETTINGS_HINT[name]}); "
-                    "PhoneBurner will likely refuse it. Check the Connection settings.",
-                    "warning",
-                )
-            )
-
+        take(name, _check_routing(name, getattr(lead, name)))
     phones = _check_additional_phones(lead.additional_phones, region, problems)
     if phones is not None:
         changes["additional_phones"] = phones
-
-    tags = [tag.strip() for tag in lead.tags if tag.strip()]
-    if len(tags) != len(lead.tags):
-        empty = len(lead.tags) - len(tags)
-        problems.append(
-            Problem(
-                "tags",
-                f"{empty} empty tag{'s' if empty > 1 else ''} left out; PhoneBurner has no use "
-                "for a tag without a name.",
-                "warning",
-            )
-        )
+    tags, problem = _check_tags(lead.tags)
+    if problem is not None:
+        problems.append(problem)
     if tags != lead.tags:
         changes["tags"] = tags
-
     return Checked(_copy(lead, changes) if changes else lead, tuple(problems))
+
+
+def _check_routing(name: str, raw: str) -> tuple[str, Problem | None]:
+    """`user_id` or `cm_id` trimmed: empty is an error, anything but digits a warning."""
+    value = raw.strip()
+    label = _label(name)
+    if not value:
+        return value, Problem(
+            name,
+            f"{label} is empty: fill it in under Connection settings ({_SETTINGS_HINT[name]}).",
+        )
+    if not _FIELD_ID.fullmatch(value):
+        return value, Problem(
+            name,
+            f"{label} {_shown(value)} should be digits only ({_SETTINGS_HINT[name]}); "
+            "PhoneBurner will likely refuse it. Check the Connection settings.",
+            "warning",
+        )
+    return value, None
+
+
+def _check_tags(tags: list[str]) -> tuple[list[str], Problem | None]:
+    """The tags trimmed, empty ones left out with a warning."""
+    kept = [tag.strip() for tag in tags if tag.strip()]
+    if len(kept) == len(tags):
+        return kept, None
+    empty = len(tags) - len(kept)
+    return kept, Problem(
+        "tags",
+        f"{empty} empty tag{'s' if empty > 1 else ''} left out; PhoneBurner has no use "
+        "for a tag without a name.",
+        "warning",
+    )
 
 
 _LEAD_ATTRS = tuple(f.name for f in fields(Lead))
