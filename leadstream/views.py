@@ -744,6 +744,45 @@ def progress_caption(progress: Progress) -> str:
     return " · ".join(parts)
 
 
+_SKIPPED_AS = {
+    "delivered before": "skipped as already delivered",
+    "repeated in the file": "skipped as repeated in the file",
+    "being sent elsewhere": "skipped as another desk is sending them",
+}
+_FINISHED_AS = (
+    ("rejected", "refused by PhoneBurner"),
+    ("failed", "failed (certainly not taken, safe to send again)"),
+    ("uncertain", "without a clear answer (check PhoneBurner)"),
+    ("invalid", "not sent as they failed the checks"),
+)
+
+
+def finished_message(run_id: int, counts: Mapping[str, int], skipped: Mapping[str, int]) -> str:
+    """What a finished run came to, every row accounted for: `Run #2 finished: 1 delivered,
+    278 skipped as already delivered, 25 not sent as they failed the checks (304 rows).`
+
+    `counts` are the run's rows by state, `skipped` its skipped (`duplicate`) rows by reason
+    (`deliver.run_summary.skipped_by_reason`); skipped rows of no known reason are named as
+    skipped duplicates, so the parts always add up to the run's rows."""
+    parts = [f"{counts.get('delivered', 0):,} delivered"]
+    named = 0
+    for reason, words in _SKIPPED_AS.items():
+        if number := skipped.get(reason, 0):
+            parts.append(f"{number:,} {words}")
+            named += number
+    if other := counts.get("duplicate", 0) - named:
+        parts.append(f"{other:,} skipped as duplicates")
+    parts += [f"{counts[state]:,} {words}" for state, words in _FINISHED_AS if counts.get(state)]
+    total = sum(counts.values())
+    return f"Run #{run_id} finished: {', '.join(parts)} ({plural(total, 'row')})."
+
+
+def finished_cleanly(counts: Mapping[str, int], skipped: Mapping[str, int]) -> bool:
+    """Whether nothing is left to do: every row delivered, now or before."""
+    done = counts.get("delivered", 0) + skipped.get("delivered before", 0)
+    return done == sum(counts.values())
+
+
 def local_time(stored: str) -> str:
     """A journal time (UTC ISO 8601) in this computer's time zone: `29 Nov 2026, 09:40`."""
     try:

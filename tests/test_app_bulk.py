@@ -519,7 +519,10 @@ def test_resend_failed_rows_starts_a_run_with_just_those(home: Path, token: str)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
     at.session_state["bulk.run_id"] = run_id  # the page was showing that run's results
     at.switch_page(PAGE).run()
-    assert "0 of 3 rows delivered" in texts(at.warning)
+    assert (
+        "0 delivered, 2 failed (certainly not taken, safe to send again), 1 not sent as they "
+        "failed the checks (3 rows)"
+    ) in texts(at.warning)
     at.button(key=f"run.retry.{run_id}").click().run()  # opens the new run on the Runs page
     assert not at.exception, at.exception
     retry_id = int(at.query_params["run"])

@@ -230,7 +230,9 @@ def test_cli_run_paused_by_its_first_row_resumes_and_finishes_in_the_app(
     assert wait_for(home, info.id) == "finished"
     at.run()
     assert not at.exception, at.exception
-    assert f"Run #{info.id} finished: 3 of 4 rows delivered" in texts(at.warning)
+    assert f"Run #{info.id} finished: 3 delivered, 1 refused by PhoneBurner (4 rows)." in texts(
+        at.warning
+    )
     results = [d.value for d in at.dataframe if "outcome" in d.value.columns][-1]
     assert list(results["outcome"]) == ["rejected", "delivered", "delivered", "delivered"]
     stored = sandbox_emails() - before

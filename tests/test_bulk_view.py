@@ -6,6 +6,7 @@ import csv
 import io
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -375,7 +376,7 @@ ROUTING = [
 
 @pytest.mark.parametrize(("blanked", "start"), ROUTING)
 def test_routing_problem_counts_only_rows_that_will_be_sent(
-    blanked: dict[str, str], start: str
+    blanked: dict[str, Any], start: str
 ) -> None:
     # Validation already refuses rows without routing; blank it after, as a bad plan would.
     preview = view.plan_preview(prepared(), send_warnings=True)
@@ -478,3 +479,47 @@ def test_results_view_orders_and_filters() -> None:
 def test_the_detected_encoding_is_named_for_people(text_bytes: bytes, shown: str) -> None:
     table = read_table(text_bytes, "leads.csv")
     assert shown in view.encoding_label(view.AUTO, table.encoding)
+
+
+NO_SKIPS = {"delivered before": 0, "repeated in the file": 0, "being sent elsewhere": 0}
+
+
+@pytest.mark.parametrize(
+    ("counts", "skipped", "message", "clean"),
+    [
+        (
+            {"delivered": 1, "duplicate": 303},
+            {**NO_SKIPS, "delivered before": 278, "repeated in the file": 25},
+            "Run #2 finished: 1 delivered, 278 skipped as already delivered, 25 skipped as "
+            "repeated in the file (304 rows).",
+            False,
+        ),
+        (
+            {"delivered": 1, "duplicate": 278},
+            {**NO_SKIPS, "delivered before": 278},
+            "Run #2 finished: 1 delivered, 278 skipped as already delivered (279 rows).",
+            True,
+        ),
+        (
+            {"delivered": 3, "rejected": 1, "failed": 2, "uncertain": 1, "invalid": 4},
+            NO_SKIPS,
+            "Run #2 finished: 3 delivered, 1 refused by PhoneBurner, 2 failed (certainly not "
+            "taken, safe to send again), 1 without a clear answer (check PhoneBurner), 4 not "
+            "sent as they failed the checks (11 rows).",
+            False,
+        ),
+        # skipped rows of no known reason are still counted, so the parts add up
+        (
+            {"delivered": 0, "duplicate": 2},
+            NO_SKIPS,
+            "Run #2 finished: 0 delivered, 2 skipped as duplicates (2 rows).",
+            False,
+        ),
+        ({"delivered": 1}, NO_SKIPS, "Run #2 finished: 1 delivered (1 row).", True),
+    ],
+)
+def test_finished_message_accounts_for_every_row(
+    counts: dict[str, int], skipped: dict[str, int], message: str, clean: bool
+) -> None:
+    assert view.finished_message(2, counts, skipped) == message
+    assert view.finished_cleanly(counts, skipped) is clean

@@ -20,8 +20,9 @@ import streamlit as st
 
 from leadstream import views as view
 from leadstream.deliver.engine import Engine, EngineError, engine_for
-from leadstream.deliver.journal import Journal, JournalError, RunInfo
+from leadstream.deliver.journal import Journal, JournalError, RunInfo, utc_now
 from leadstream.deliver.run_settings import RunSettings
+from leadstream.deliver.run_summary import sending_seconds, skipped_by_reason
 from leadstream.deliver.runner import Progress
 from leadstream.deliver.target import TargetKind
 from ui import state as ui
@@ -202,6 +203,10 @@ def _progress_view(journal: Journal, run_id: int) -> str:
     except RunProblem as error:
         st.error(str(error))
         return "error"
+    # The whole run's sending time, not the span since the last Resume.
+    progress = dataclasses.replace(
+        progress, elapsed_s=sending_seconds(journal, info, now=utc_now())
+    )
     st.progress(progress.fraction, text=view.progress_caption(progress))
     st.markdown(_outcome_line(progress.by_outcome))
     if progress.message:
@@ -239,10 +244,10 @@ def _retry(journal: Journal, run_id: int, open_run: Callable[[int], None]) -> No
 def _results(journal: Journal, info: RunInfo, open_run: Callable[[int], None]) -> None:
     run_id = info.id
     counts = info.counts
-    delivered = counts.get("delivered", 0)
     if info.status == "finished":
-        text = f"Run #{run_id} finished: {delivered:,} of {info.total:,} rows delivered."
-        if delivered == info.total:
+        skipped = skipped_by_reason(journal, run_id)
+        text = view.finished_message(run_id, counts, skipped)
+        if view.finished_cleanly(counts, skipped):
             st.success(text, icon=":material/check_circle:")
         else:
             st.warning(
