@@ -17,6 +17,7 @@ from leadstream.prepare.legend import FieldType, Legend, LegendField
 from leadstream.prepare.validate import (
     Checked,
     Problem,
+    _valid_in_region,
     check_email,
     check_phone,
     check_state,
@@ -216,6 +217,33 @@ def test_fast_path_agrees_with_phonenumbers(
         assert normalised == phonenumbers.format_number(
             number, phonenumbers.PhoneNumberFormat.NATIONAL
         )
+
+
+NANP_REGIONS = ["US", "CA", "PR", "JM", "DO", "GU", "VI", "BS"]
+
+
+@settings(max_examples=examples(300), deadline=None)
+@given(
+    national=st.integers(2_000_000_000, 9_999_999_999).map(str),
+    region=st.sampled_from(NANP_REGIONS),
+)
+def test_region_check_agrees_with_phonenumbers(national: str, region: str) -> None:
+    number = phonenumbers.PhoneNumber(country_code=1, national_number=int(national))
+    assert _valid_in_region(national, region) == phonenumbers.is_valid_number_for_region(
+        number, region
+    )
+
+
+@pytest.mark.parametrize("region", NANP_REGIONS)
+def test_region_check_agrees_with_phonenumbers_for_every_area_code(region: str) -> None:
+    # Random numbers are mostly invalid; every area code with a few exchanges reaches the
+    # valid ones of each region, and the toll-free and premium ones.
+    for area in range(200, 1000):
+        for exchange in (200, 293, 555, 867, 989):
+            national = f"{area}{exchange}2368"
+            number = phonenumbers.PhoneNumber(country_code=1, national_number=int(national))
+            expected = phonenumbers.is_valid_number_for_region(number, region)
+            assert _valid_in_region(national, region) == expected, (national, region)
 
 
 # --------------------------------------------------------------------------------------------

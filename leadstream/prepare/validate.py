@@ -181,9 +181,7 @@ def _check_phone(text: str, region: str, field: str) -> tuple[str, Problem | Non
         number = phonenumbers.PhoneNumber(country_code=1, national_number=int(m[1] + m[2] + m[3]))
         # Checking the region first is 2-3 times faster than letting phonenumbers try each of
         # the ~25 regions that share country code 1.
-        if phonenumbers.is_valid_number_for_region(number, region) or phonenumbers.is_valid_number(
-            number
-        ):
+        if _valid_in_region(m[1] + m[2] + m[3], region) or phonenumbers.is_valid_number(number):
             return f"({m[1]}) {m[2]}-{m[3]}", None
     to_parse = "+" + text[2:] if text.startswith("00") else text
     try:
@@ -196,6 +194,51 @@ def _check_phone(text: str, region: str, field: str) -> tuple[str, Problem | Non
         return text, _phone_problem(text, field, detail.get(reason, ""))
     style = _NATIONAL if number.country_code == home else _INTERNATIONAL
     return phonenumbers.format_number(number, style), None
+
+
+# The number types phonenumbers tells apart; a number is valid for a region when it matches
+# the region's general pattern and the pattern of any one of these.
+_NUMBER_TYPES = (
+    "premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager", "uan",
+    "voicemail", "fixed_line", "mobile",
+)  # fmt: skip
+
+
+def _desc_pattern(desc: Any, length: int) -> str | None:
+    """A number description's pattern when a national number of `length` digits may match
+    it, as phonenumbers' `_is_number_matching_desc` decides."""
+    if desc is None or not desc.national_number_pattern:
+        return None
+    if desc.possible_length and length not in desc.possible_length:
+        return None
+    return str(desc.national_number_pattern)
+
+
+@lru_cache(maxsize=256)
+def _region_patterns(region: str, length: int) -> tuple[re.Pattern[str], re.Pattern[str]] | None:
+    """The general pattern and all type patterns in one, for national numbers of `length`
+    digits in `region`; None when no number of that length can be valid there."""
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region.upper())
+    if metadata is None:
+        return None
+    general = _desc_pattern(metadata.general_desc, length)
+    kinds = [p for name in _NUMBER_TYPES if (p := _desc_pattern(getattr(metadata, name), length))]
+    if general is None or not kinds:
+        return None
+    return re.compile(general), re.compile("|".join(f"(?:{p})" for p in kinds))
+
+
+def _valid_in_region(national: str, region: str) -> bool:
+    """`phonenumbers.is_valid_number_for_region` for a number of `region`'s own country code
+    given by its national digits, without phonenumbers' per-type calls: one match against the
+    general pattern and one against all type patterns at once (a third of the cost; tests
+    hold the two together)."""
+    patterns = _region_patterns(region, len(national))
+    return (
+        patterns is not None
+        and patterns[0].fullmatch(national) is not None
+        and patterns[1].fullmatch(national) is not None
+    )
 
 
 def _phone_problem(text: str, field: str, detail: str) -> Problem:
