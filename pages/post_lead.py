@@ -546,13 +546,13 @@ def _tags(shown: Shown) -> None:
         placeholder="Type a tag and press Enter",
         help="Tags are added to the contact in PhoneBurner. Tags that differ only in capitals "
         "are one tag.",
+        # Directly in a column, Streamlit keeps the chips on one row that scrolls sideways and
+        # hides the first tags; wrapped, the box grows and every tag stays in sight.
+        wrap=True,
     )
     if dropped := state.pop(TAGS_DROPPED, None):
         listed = ", ".join(f"“{tag}”" for tag in dropped)
         st.caption(f"Already a tag (capitals aside), not added twice: {md(listed)}.")
-    # The box scrolls sideways once it is full; the list says every tag that goes.
-    if len(shown.built.lead.tags) > 2:
-        st.caption("Sent: " + md(" · ".join(shown.built.lead.tags)))
     _field_notes(shown, "tags", has_value=True)
 
 

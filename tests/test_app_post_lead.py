@@ -244,3 +244,16 @@ def test_tags_differing_only_in_capitals_are_one_tag(app: AppTest) -> None:
     button(app, "Send").click().run()
     (stored,) = get_sandbox().leads()
     assert stored.params["tags"] == ["Hot Lead", "VIP"]
+
+
+def test_five_tags_all_stay_in_sight(app: AppTest) -> None:
+    _ready(app, "five-tags@example.com")
+    tags = ["Hot Lead", "Lead Type", "Spring Fair 2026", "Callback Tuesday", "VIP"]
+    app.multiselect(key=FIELD.format("tags")).set_value(tags).run()
+    box = app.multiselect(key=FIELD.format("tags"))
+    assert box.value == tags
+    # Wrapped onto more rows as the box fills, not one row scrolling sideways past the first.
+    assert box.proto.wrap is True
+    button(app, "Send").click().run()
+    (stored,) = get_sandbox().leads()
+    assert stored.params["tags"] == tags
