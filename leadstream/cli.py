@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import BinaryIO, TextIO
 
 from leadstream import cli_db, cli_rest, desk
+from leadstream import views as view
 from leadstream.deliver.engine import Engine, engine_for
 from leadstream.deliver.journal import Journal, RunInfo
 from leadstream.deliver.outcomes import may_send_again
@@ -380,11 +381,11 @@ def _check_mapping(
     if args.mapping is None:
         mapped = ", ".join(f"{h} → {t}" for h, t in mapping.mapped.items()) or "nothing"
         _say(f"columns: {mapped}")
-        unmatched = [column for column in columns if column not in mapping.mapped]
-        if unmatched:
+        # The bulk page's words, then how to choose a field from here.
+        if unsent := view.unsent_columns_warning(columns, mapping):
             _say(
-                f"not sent (no matching field): {', '.join(unmatched)}. "
-                "Pass --legend for custom fields, or --mapping from the app."
+                f"warning: {unsent} Here: --legend for custom fields, or --mapping saved in "
+                "the app."
             )
 
 

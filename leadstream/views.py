@@ -257,6 +257,18 @@ def mapping_summary(columns: Sequence[str], mapping: ColumnMapping) -> str:
     return text
 
 
+def unsent_columns_warning(columns: Sequence[str], mapping: ColumnMapping) -> str | None:
+    """The warning naming every column that is not sent, in the words the bulk page and the
+    CLI both use (`7 of 8 columns are sent. Ignored: “Notes”. Those columns are not sent: …`),
+    or None when every column is sent."""
+    if all(mapping.columns.get(c) is not None for c in columns):
+        return None
+    return (
+        mapping_summary(columns, mapping)
+        + " Those columns are not sent: choose a field for any you want in PhoneBurner."
+    )
+
+
 def fit_mapping(loaded: ColumnMapping, columns: Sequence[str]) -> tuple[ColumnMapping, list[str]]:
     """A loaded mapping laid over this file: every file column present (unknown ones ignored),
     and the mapped headers that the file lacks, so the page can say so instead of dropping them

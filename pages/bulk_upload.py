@@ -27,7 +27,7 @@ from leadstream.deliver.run_settings import RunSettings, RunSettingsError
 from leadstream.deliver.target import TargetKind
 from leadstream.prepare.files import FileReadError, Table, read_table
 from leadstream.prepare.form import default_legend_name
-from leadstream.prepare.headers import confidence_labels, unmatched_warning
+from leadstream.prepare.headers import confidence_labels
 from leadstream.prepare.legend import Legend
 from leadstream.prepare.mapping import (
     ColumnMapping,
@@ -399,15 +399,10 @@ def mapping_step(
     _other_constants_line(other, legend)
     mapping_columns = _mapping_editor(table, legend)
     # Every column is matched or named here as not sent, where it cannot be missed.
-    summary = view.mapping_summary(columns, mapping_columns)
-    if unmatched_warning(columns, mapping_columns.columns):
-        st.warning(
-            md(summary) + " Those columns are not sent: choose a field for any you want in "
-            "PhoneBurner.",
-            icon=":material/visibility_off:",
-        )
+    if unsent := view.unsent_columns_warning(columns, mapping_columns):
+        st.warning(md(unsent), icon=":material/visibility_off:")
     else:
-        st.caption(md(summary))
+        st.caption(md(view.mapping_summary(columns, mapping_columns)))
     mapping = view.with_row_values(
         mapping_columns,
         other,

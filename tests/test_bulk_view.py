@@ -523,3 +523,21 @@ def test_finished_message_accounts_for_every_row(
 ) -> None:
     assert view.finished_message(2, counts, skipped) == message
     assert view.finished_cleanly(counts, skipped) is clean
+
+
+@pytest.mark.parametrize(
+    ("columns", "expected"),
+    [
+        (
+            {"Email": "email", "Notes": None},
+            "1 of 2 columns are sent. Ignored: “Notes”. Those "
+            "columns are not sent: choose a field for any you want in PhoneBurner.",
+        ),
+        ({"Email": "email", "First": "firstname"}, None),
+    ],
+)
+def test_unsent_columns_warning_is_the_pages_and_the_clis(
+    columns: dict[str, str | None], expected: str | None
+) -> None:
+    mapping = ColumnMapping(columns, {})
+    assert view.unsent_columns_warning(list(columns), mapping) == expected

@@ -350,7 +350,12 @@ def test_sandbox_uses_its_own_legend_and_unmatched_columns_are_named(
     assert "custom_field[300100]=1" in out
     assert "Favourite Colour" not in out
     assert "using the sandbox's legend 'Demo LeadStream'" in err
-    assert "not sent (no matching field): Favourite Colour." in err
+    # The bulk page's words for it (views.unsent_columns_warning), then the CLI's way to act
+    assert (
+        "warning: 4 of 5 columns are sent. Ignored: “Favourite Colour”. Those columns are not "
+        "sent: choose a field for any you want in PhoneBurner. Here: --legend for custom "
+        "fields, or --mapping saved in the app."
+    ) in err
 
 
 def test_without_a_legend_custom_field_columns_are_named_as_not_sent(
@@ -364,7 +369,10 @@ def test_without_a_legend_custom_field_columns_are_named_as_not_sent(
     assert main([*argv, "--user-id", "377310706"]) == 0
     out, err = capsys.readouterr()
     assert "custom_field" not in out
-    assert "not sent (no matching field): Follow Up Date, Do Not Call, Favourite Colour." in err
+    assert (
+        "2 of 5 columns are sent. Ignored: “Follow Up Date”, “Do Not Call”, “Favourite Colour”. "
+        "Those columns are not sent"
+    ) in err
 
 
 # --- runs and run: any run, started here or in the app --------------------------------------
