@@ -568,3 +568,24 @@ def test_ten_thousand_leads_validate_quickly() -> None:
     assert all(c.ok for c in checked), [c.problems for c in checked if not c.ok][:3]
     # About 1 s on a laptop; the bound only catches a check that turned quadratic or networked.
     assert elapsed < 15, f"{elapsed:.1f} s for 10,000 leads"
+
+
+def test_long_phone_text_is_checked_without_being_remembered() -> None:
+    from leadstream.prepare.validate import _check_phone
+
+    before = _check_phone.cache_info().currsize
+    text = "716 293 2368 " * 20
+    number, problem = check_phone(text)
+    assert problem is not None
+    assert number == text.strip()
+    assert _check_phone.cache_info().currsize == before
+
+
+@pytest.mark.parametrize("repeat", [1, 3])
+def test_a_bad_custom_value_is_reported_every_time_it_is_seen(repeat: int) -> None:
+    legend = Legend((LegendField("195481", "Follow Up Date", FieldType.DATE),))
+    for _ in range(repeat):
+        lead = Lead(user_id="1", cm_id="2", custom_fields={"195481": "someday"})
+        checked = validate_lead(lead, legend=legend)
+        assert [p.field for p in checked.errors] == ["custom_field[195481]"]
+        assert checked.errors[0].message.startswith("Follow Up Date (custom field 195481): ")

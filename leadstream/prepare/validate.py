@@ -71,6 +71,9 @@ class Checked:
 
 
 _SHOWN_CHARS = 60
+# Values longer than this are checked without being remembered: a cache of 32,767-character
+# cells would hold hundreds of MB.
+_CACHED_CHARS = 64
 
 
 def _shown(text: str) -> str:
@@ -172,6 +175,8 @@ def check_phone(
     text = value.strip()
     if not text:
         return "", None
+    if len(text) > _CACHED_CHARS:
+        return _check_phone.__wrapped__(text, region, field)
     return _check_phone(text, region, field)
 
 
@@ -517,10 +522,9 @@ def _check_custom_fields(
             continue
         if spec.type is FieldType.TEXT or not value.strip():
             continue
-        try:
-            formatted = format_value(spec.type, value)
-        except ValueFormatError as e:
-            problems.append(Problem(wire, f"{spec.name} (custom field {field_id}): {e}"))
+        formatted, error = _formatted(spec.type, value)
+        if error is not None:
+            problems.append(Problem(wire, f"{spec.name} (custom field {field_id}): {error}"))
             continue
         if formatted != value:
             changed[field_id] = formatted
@@ -529,6 +533,24 @@ def _check_custom_fields(
     return {
         field_id: changed.get(field_id, value) for field_id, value in lead.custom_fields.items()
     }
+
+
+def _formatted(kind: FieldType, value: str) -> tuple[str, str | None]:
+    """`format_value(kind, value)`, or the value and the error's text when it cannot be
+    formatted; remembered, since a file repeats its dates and checkbox words many times."""
+    if len(value) > _CACHED_CHARS:
+        return _format_once(kind, value)
+    return _format_remembered(kind, value)
+
+
+def _format_once(kind: FieldType, value: str) -> tuple[str, str | None]:
+    try:
+        return format_value(kind, value), None
+    except ValueFormatError as e:
+        return value, str(e)
+
+
+_format_remembered = lru_cache(maxsize=4096)(_format_once)
 
 
 def _check_additional_phones(
