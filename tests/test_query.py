@@ -514,3 +514,16 @@ def test_split_pairs(query: str, pairs: list[tuple[str, str]]) -> None:
 )
 def test_lead_from_query_reads_what_a_server_would(query: str, lead: Lead) -> None:
     assert lead_from_query(decode_query(query)) == lead
+
+
+@pytest.mark.parametrize("alphabet", ["ascii", "any"])
+def test_values_are_encoded_exactly_as_quote_does(alphabet: str) -> None:
+    import random
+
+    rng = random.Random(alphabet)
+    top = 128 if alphabet == "ascii" else 0x2FF
+    values = [chr(code) for code in range(top)] + [
+        "".join(chr(rng.randrange(top)) for _ in range(rng.randrange(30))) for _ in range(5000)
+    ]
+    encoded = encode_pairs(("v", value) for value in values)
+    assert encoded == "&".join(f"v={quote(value, safe='')}" for value in values)

@@ -95,8 +95,19 @@ def _quote_name(name: str, _cache: dict[str, str] = {}) -> str:  # noqa: B006 - 
 _UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]*")
 
 
+# What `quote(value, safe="")` does to each ASCII character, as one table: `str.translate` does
+# in C what `quote` does character by character in Python (a third of a dry run's URL cost).
+_ASCII_QUOTED = {
+    code: chr(code) if _UNRESERVED.fullmatch(chr(code)) else f"%{code:02X}" for code in range(128)
+}
+
+
 def _quote_value(value: str) -> str:
-    return value if _UNRESERVED.fullmatch(value) else quote(value, safe="")
+    if _UNRESERVED.fullmatch(value):
+        return value
+    if value.isascii():
+        return value.translate(_ASCII_QUOTED)
+    return quote(value, safe="")
 
 
 def encode_pairs(pairs: Iterable[tuple[str, str]]) -> str:
