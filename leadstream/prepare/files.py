@@ -17,7 +17,7 @@ import itertools
 import re
 import warnings
 import zipfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import PurePath
 from typing import NamedTuple
@@ -307,7 +307,7 @@ def _read_text(
         raise FileReadError(f"The delimiter must be one character, not {delimiter!r}.")
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
     try:
-        rows = list(_limited(reader, name))
+        rows = _limited(reader, name)
     except csv.Error as error:
         if "field larger" in str(error):
             raise _huge_cell(name, reader.line_num, None) from None
@@ -318,12 +318,14 @@ def _read_text(
     return _build_table(rows, name, encoding, delimiter, None, (), notes, first_row=1)
 
 
-def _limited(rows: Iterable[list[str]], name: str) -> Iterator[list[str]]:
-    # Stop early instead of loading millions of rows only to refuse them.
-    for count, row in enumerate(rows):
-        if count > MAX_ROWS + 1_000:  # blank rows are skipped later, so leave some slack
-            raise _too_many(name, None)
-        yield row
+def _limited(rows: Iterable[list[str]], name: str) -> list[list[str]]:
+    # Stop early instead of loading millions of rows only to refuse them; blank rows are
+    # skipped later, so leave some slack.
+    most = MAX_ROWS + 1_001
+    taken = list(itertools.islice(rows, most + 1))
+    if len(taken) > most:
+        raise _too_many(name, None)
+    return taken
 
 
 def _sniff_delimiter(text: str) -> str:
@@ -699,7 +701,7 @@ def _build_table(
 
 def _header_position(rows: list[list[str]], name: str) -> int:
     """The first row with any text: the header."""
-    header_at = next((i for i, row in enumerate(rows) if any(c.strip() for c in row)), None)
+    header_at = next((i for i, row in enumerate(rows) if _has_text(row)), None)
     if header_at is None:
         raise FileReadError(f"{name} has no text in it. Check that the right file was chosen.")
     return header_at
@@ -714,12 +716,17 @@ def _data_rows(
     numbers: list[int] = []
     blank = 0
     for offset, row in enumerate(rows[header_at + 1 :], start=1):
-        if not any(cell.strip() for cell in row):
+        if not _has_text(row):
             blank += 1
             continue
         body.append(row)
         numbers.append(header_number + offset)
     return body, numbers, blank
+
+
+def _has_text(row: list[str]) -> bool:
+    """Any cell of `row` has more than whitespace (joined first: one C call, not one a cell)."""
+    return bool("".join(row).strip())
 
 
 def _to_columns(raw_header: list[str], body: list[list[str]]) -> tuple[list[str], list[list[str]]]:
@@ -728,11 +735,8 @@ def _to_columns(raw_header: list[str], body: list[list[str]]) -> tuple[list[str]
     width = len(raw_header)
     widest = max(width, *(len(row) for row in body))
     header = [raw_header[i] if i < width else "" for i in range(widest)]
-    columns: list[list[str]] = [[] for _ in range(widest)]
-    for row in body:
-        padded = row if len(row) == widest else row + [""] * (widest - len(row))
-        for column, cell in zip(columns, padded, strict=False):
-            column.append(cell)
+    padded = (row if len(row) == widest else row + [""] * (widest - len(row)) for row in body)
+    columns = [list(column) for column in zip(*padded, strict=True)]
     return header, columns
 
 
