@@ -263,6 +263,8 @@ _US_COUNTRY = frozenset({"us", "usa", "u s", "u s a", "united states", "united s
 
 
 def _is_us(country: str, region: str) -> bool:
+    if not country:  # nearly every lead: skip the tidying
+        return region == "US"
     cleaned = " ".join(country.lower().replace(".", " ").split())
     return cleaned in _US_COUNTRY if cleaned else region == "US"
 
