@@ -32,7 +32,7 @@ from leadstream.prepare.mapping import (
     target_choices,
     target_label,
 )
-from leadstream.prepare.plan import PlannedRow, Seen
+from leadstream.prepare.plan import Seen
 from leadstream.protocol.lead import LEAD_FIELDS, Lead
 from leadstream.protocol.query import build_url, mask_url
 
@@ -518,16 +518,17 @@ def plan_preview(
 ) -> Preview:
     """What sending would do with every row, planned by `engine.plan_with` exactly as the run
     will be (over the rows that go into the run, so duplicates are judged among those)."""
-    held = {row.index for row in prepared if row.status == "warning" and not send_warnings}
-    planned: dict[int, PlannedRow] = {
-        plan.row.index: plan
-        for plan in plan_with(
-            [row for row in prepared if row.index not in held],
+    # Every row is looked at a handful of times here: at 100,000 rows each pass costs ~0.1 s,
+    # so rows with warnings are only looked for when they are held back.
+    held = set() if send_warnings else {row.index for row in prepared if row.status == "warning"}
+    planned = iter(
+        plan_with(
+            [row for row in prepared if row.index not in held] if held else prepared,
             delivered,
             uncertain,
             include_duplicates,
         )
-    }
+    )
     rows: list[RowPlan] = []
     for row in prepared:
         if row.index in held:
@@ -539,10 +540,11 @@ def plan_preview(
                 )
             )
             continue
-        plan = planned[row.index]
+        plan = next(planned)  # plans come in the rows' order, one per row handed in
         rows.append(RowPlan(row, plan.state, plan.reason, plan.maybe_sent))
     fates = Counter(r.fate for r in rows)
-    sent_warnings = sum(1 for r in rows if r.fate == "pending" and r.row.warnings)
+    # A pending row has no errors, so any problem it has is a warning.
+    sent_warnings = sum(1 for r in rows if r.fate == "pending" and r.row.problems)
     counts = PreviewCounts(
         total=len(rows),
         ready=fates["pending"] - sent_warnings,
