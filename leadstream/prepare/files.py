@@ -24,6 +24,8 @@ from typing import NamedTuple
 
 import pandas as pd
 
+from leadstream.prepare.batch import collector_paused
+
 __all__ = [
     "MAX_CELL_CHARS",
     "MAX_ROWS",
@@ -306,16 +308,17 @@ def _read_text(
     elif len(delimiter) != 1:
         raise FileReadError(f"The delimiter must be one character, not {delimiter!r}.")
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
-    try:
-        rows = _limited(reader, name)
-    except csv.Error as error:
-        if "field larger" in str(error):
-            raise _huge_cell(name, reader.line_num, None) from None
-        raise FileReadError(
-            f"{name} could not be read as CSV near line {reader.line_num:,} ({error}). "
-            "Open it in a spreadsheet and save it again as CSV."
-        ) from None
-    return _build_table(rows, name, encoding, delimiter, None, (), notes, first_row=1)
+    with collector_paused():  # a list per row, all kept: see `batch`
+        try:
+            rows = _limited(reader, name)
+        except csv.Error as error:
+            if "field larger" in str(error):
+                raise _huge_cell(name, reader.line_num, None) from None
+            raise FileReadError(
+                f"{name} could not be read as CSV near line {reader.line_num:,} ({error}). "
+                "Open it in a spreadsheet and save it again as CSV."
+            ) from None
+        return _build_table(rows, name, encoding, delimiter, None, (), notes, first_row=1)
 
 
 def _limited(rows: Iterable[list[str]], name: str) -> list[list[str]]:

@@ -29,6 +29,7 @@ from typing import Literal
 
 import pandas as pd
 
+from leadstream.prepare.batch import collector_paused
 from leadstream.prepare.dates import column_date_order, long_date, to_date
 from leadstream.prepare.headers import FULL_NAME, match_headers, split_full_name
 from leadstream.prepare.identity import lead_identity
@@ -797,12 +798,13 @@ def prepare_rows(
     """
     names, cells = _frame_cells(frame)
     rules = _file_rules(names, cells, mapping, legend, region)
-    return [
-        _prepare_row(
-            index, row_numbers[index] if row_numbers is not None else index + 2, row, rules
-        )
-        for index, row in enumerate(zip(*cells, strict=True))
-    ]
+    with collector_paused():
+        return [
+            _prepare_row(
+                index, row_numbers[index] if row_numbers is not None else index + 2, row, rules
+            )
+            for index, row in enumerate(zip(*cells, strict=True))
+        ]
 
 
 def find_duplicates(rows: Iterable[PreparedRow]) -> dict[int, int]:
