@@ -10,9 +10,11 @@ choice of rows: rows with warnings are sent only when asked, and then they are p
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import math
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import PurePath
@@ -508,6 +510,22 @@ class Preview:
         return [r for r in self.rows if r.needs_attention]
 
 
+@contextlib.contextmanager
+def _no_gc_pauses() -> Iterator[None]:
+    """Python's cycle collector off while a preview of 100,000 rows is built. Each row adds
+    new objects, and every so often the collector then walks everything the session holds
+    (the file, its prepared leads: millions of objects) to free nothing, since the preview
+    makes no cycles: 1.5 s of a 1.9 s preview, measured in the page. Reference counting still
+    frees what is dropped."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
+
+
 def plan_preview(
     prepared: Sequence[PreparedRow],
     *,
@@ -518,6 +536,24 @@ def plan_preview(
 ) -> Preview:
     """What sending would do with every row, planned by `engine.plan_with` exactly as the run
     will be (over the rows that go into the run, so duplicates are judged among those)."""
+    with _no_gc_pauses():
+        return _plan_preview(
+            prepared,
+            delivered=delivered,
+            uncertain=uncertain,
+            send_warnings=send_warnings,
+            include_duplicates=include_duplicates,
+        )
+
+
+def _plan_preview(
+    prepared: Sequence[PreparedRow],
+    *,
+    delivered: Seen,
+    uncertain: Seen,
+    send_warnings: bool,
+    include_duplicates: bool,
+) -> Preview:
     # Every row is looked at a handful of times here: at 100,000 rows each pass costs ~0.1 s,
     # so rows with warnings are only looked for when they are held back.
     held = set() if send_warnings else {row.index for row in prepared if row.status == "warning"}

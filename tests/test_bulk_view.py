@@ -541,3 +541,17 @@ def test_unsent_columns_warning_is_the_pages_and_the_clis(
 ) -> None:
     mapping = ColumnMapping(columns, {})
     assert view.unsent_columns_warning(list(columns), mapping) == expected
+
+
+@pytest.mark.parametrize("collector_on", [True, False])
+def test_plan_preview_leaves_the_cycle_collector_as_it_found_it(collector_on: bool) -> None:
+    import gc
+
+    was_on = gc.isenabled()
+    (gc.enable if collector_on else gc.disable)()
+    try:
+        preview = view.plan_preview(prepared(), send_warnings=True)
+        assert gc.isenabled() is collector_on
+        assert preview.counts.total == len(prepared())
+    finally:
+        (gc.enable if was_on else gc.disable)()
