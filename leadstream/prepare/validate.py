@@ -440,6 +440,8 @@ def validate_lead(lead: Lead, *, legend: Legend | None = None, region: str = "US
 
 def _check_routing(name: str, raw: str) -> tuple[str, Problem | None]:
     """`user_id` or `cm_id` trimmed: empty is an error, anything but digits a warning."""
+    if raw.isascii() and raw.isdigit():  # the usual case, twice a row
+        return raw, None
     value = raw.strip()
     label = _label(name)
     if not value:
