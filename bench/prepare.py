@@ -32,11 +32,11 @@ from leadstream.protocol.query import build_url
 
 KEY = "BENCHKEY-not-a-secret"
 LEGEND = Legend(
-    fields=[
+    fields=(
         LegendField("297989", "Reference #", FieldType.TEXT),
         LegendField("195481", "Follow Up Date", FieldType.DATE),
         LegendField("300100", "Do Not Call", FieldType.CHECKBOX),
-    ],
+    ),
     name="Demo LeadStream",
     cm_id="576846",
 )
