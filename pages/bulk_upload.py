@@ -194,6 +194,10 @@ def file_step() -> tuple[StoredFile, Table] | None:
                 read = read_table(
                     stored.data, stored.name, encoding=encoding, delimiter=delimiter, sheet=sheet
                 )
+            # Filed under the sheet actually read: the sheet box shows it from now on, and the
+            # next rerun must find this table, not read (and check) the workbook a second time.
+            if stored.is_workbook and sheet is None and read.sheet:
+                read_key = (stored.file_id, encoding, delimiter, read.sheet)
             cached = (read_key, read, "")
             if read.sheet_names:
                 state[SHEETS] = list(read.sheet_names)

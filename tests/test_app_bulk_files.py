@@ -100,6 +100,16 @@ def test_the_workbook_opens_on_its_contacts_and_keeps_choices_across_sheets(
     assert "Kept your choices for the 4 columns" in texts(at.info)
 
 
+def test_a_workbook_is_read_and_checked_once_not_again_on_the_next_rerun(page: AppTest) -> None:
+    at = upload(page, "export.xlsx", cover_workbook("once"), XLSX)
+    table, prepared = at.session_state["bulk.table"], at.session_state["bulk.prepared"]
+    assert table[1].sheet == "Contacts"
+    at.run()  # any click: the sheet box now says "Contacts", which the reading chose itself
+    assert not at.exception
+    assert at.session_state["bulk.table"][1] is table[1]
+    assert at.session_state["bulk.prepared"][1] is prepared[1]
+
+
 def test_a_column_of_phone_numbers_as_state_stops_the_send(page: AppTest) -> None:
     rows = "\n".join(f"guard{i}@example.com,(716) 293-24{i:02d}" for i in range(6))
     at = upload(page, "guard.csv", f"Email,State\n{rows}\n".encode())
