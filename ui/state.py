@@ -85,10 +85,12 @@ DEMO_LEGEND_NAME = "Demo LeadStream"
 
 
 @st.cache_resource(show_spinner=False)
-def _journal_at(home: str) -> Journal:
+def _journal_at(home: str, url: str = "") -> Journal:
     from leadstream.deliver.journal import JOURNAL_FILENAME, Journal
     from leadstream.sandbox import Account
 
+    if url:  # the team's database: its legends are the team's, nothing is added to them
+        return Journal(url=url)
     path = Path(home) / JOURNAL_FILENAME
     first_run = not path.exists()
     journal = Journal(path)
@@ -100,10 +102,32 @@ def _journal_at(home: str) -> Journal:
     return journal
 
 
+def _database_url() -> str:
+    """The team database (`LEADSTREAM_DATABASE_URL`: environment, then st.secrets), or ""."""
+    from leadstream.deliver.database import DATABASE_URL_VARIABLE
+
+    value = os.environ.get(DATABASE_URL_VARIABLE, "").strip()
+    if value:
+        return value
+    try:
+        found = st.secrets.get(DATABASE_URL_VARIABLE, "")
+    except Exception:  # no secrets file, or a broken one: no team database
+        return ""
+    return found.strip() if isinstance(found, str) else ""
+
+
 def get_journal() -> Journal:
-    """The journal in `leadstream_home()` (one per home folder, so tests with a temporary
-    LEADSTREAM_HOME each get their own)."""
-    return _journal_at(str(leadstream_home()))
+    """The team's journal when `LEADSTREAM_DATABASE_URL` is configured, else the one in
+    `leadstream_home()` (one per home folder, so tests with a temporary LEADSTREAM_HOME each
+    get their own). A journal that cannot be opened (a team server out of reach, an older
+    schema) stops the page with the reason, never a traceback."""
+    from leadstream.deliver.journal import JournalError
+
+    try:
+        return _journal_at(str(leadstream_home()), _database_url())
+    except JournalError as error:
+        st.error(str(error), icon=":material/database:")
+        st.stop()
 
 
 @st.cache_resource(show_spinner="Starting the built-in sandbox…")
