@@ -115,9 +115,10 @@ def test_bulk_upload_to_the_sandbox(page: Any, tmp_path: Path) -> None:
     wait_idle(page)
     expect(page.get_by_text("LeadStream (cm_id) 576846, user 377310706: 3 leads")).to_be_visible()
     page.get_by_role("button", name="Yes, send 3 leads").click()
-    expect(page.get_by_text("finished: 2 of 5 rows delivered", exact=False)).to_be_visible(
-        timeout=30_000
-    )
+    expect(
+        page.get_by_text("finished: 2 delivered, 1 skipped as repeated in the file, ", exact=False)
+    ).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("(5 rows).", exact=False)).to_be_visible()
     wait_idle(page)
     expect(page.get_by_test_id("stException")).to_have_count(0)
     stored = _sandbox_leads(page)

@@ -86,7 +86,12 @@ def test_runs_list_opens_a_run_with_its_results(page: Any) -> None:
 
     _click_run_row(page, 2)  # the oldest: run 1, monday.csv, every row failed
     expect(page.get_by_text("Run #1 · monday.csv")).to_be_visible()
-    expect(page.get_by_text("Run #1 finished: 0 of 3 rows delivered", exact=False)).to_be_visible()
+    expect(
+        page.get_by_text(
+            "Run #1 finished: 0 delivered, 3 failed (certainly not taken, safe to send again) "
+            "(3 rows)."
+        )
+    ).to_be_visible()
     expect(page.get_by_role("button", name="Re-send the 3 failed rows")).to_be_visible()
     expect(page.get_by_text("Results", exact=True)).to_be_visible()
     expect(page.get_by_test_id("stDownloadButton").first).to_be_visible()
