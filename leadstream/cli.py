@@ -23,10 +23,19 @@ import sys
 from collections.abc import Iterable, Sequence
 from contextlib import ExitStack
 from pathlib import Path
-from typing import BinaryIO, TextIO
+from typing import BinaryIO
 
 from leadstream import cli_db, cli_rest, desk
 from leadstream import views as view
+from leadstream.cli_common import (
+    EXIT_OK,
+    EXIT_UNFINISHED,
+    EXIT_USAGE,
+    CliError,
+    positive_float,
+    positive_int,
+    say,
+)
 from leadstream.deliver.engine import Engine, engine_for
 from leadstream.deliver.journal import Journal, RunInfo
 from leadstream.deliver.outcomes import may_send_again
@@ -49,43 +58,11 @@ from leadstream.sandbox import Account, SandboxServer
 
 __all__ = ["CliError", "build_parser", "main"]
 
-EXIT_OK = 0
-EXIT_UNFINISHED = 1
-EXIT_USAGE = 2
-
 _OUTCOME_ORDER = ("delivered", "rejected", "failed", "uncertain", "invalid", "duplicate")
 _SHOWN_PROBLEMS = 20
 _NO_KEY = "no-key-configured"
 # How long `run pause` / `run cancel` wait for another program to stop sending.
 _STOP_WAIT_S = 60.0
-
-
-class CliError(ValueError):
-    """A reason to stop before or after sending; `code` is the exit status."""
-
-    def __init__(self, message: str, code: int = EXIT_USAGE) -> None:
-        super().__init__(message)
-        self.code = code
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} is too small; use 1 or more")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"{text} must be a number above 0")
-    return value
 
 
 # --- the command line -----------------------------------------------------------------------
@@ -131,14 +108,14 @@ def _add_send(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     send.add_argument(
         "--concurrency",
         metavar="C",
-        type=_positive_int,
+        type=positive_int,
         default=4,
         help="leads in flight at once (default 4; a resumed run keeps its own)",
     )
     send.add_argument(
         "--rate",
         metavar="R",
-        type=_positive_float,
+        type=positive_float,
         help="at most R requests a second (a resumed run keeps its own)",
     )
     send.add_argument("--results", metavar="OUT.csv", type=Path, help="write a results CSV")
@@ -148,7 +125,7 @@ def _add_send(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     send.add_argument(
         "--resume",
         metavar="RUN_ID",
-        type=_positive_int,
+        type=positive_int,
         help="carry on an unfinished run, started here or in the app, as it was set up",
     )
     send.add_argument("--key-file", metavar="F", type=Path, help="a file holding the vendor key")
@@ -193,11 +170,11 @@ def _add_runs(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
         ("cancel", "stop for good; rows not sent stay unsent"),
     ):
         action = actions.add_parser(name, help=text, allow_abbrev=False)
-        action.add_argument("run_id", metavar="RUN_ID", type=_positive_int)
+        action.add_argument("run_id", metavar="RUN_ID", type=positive_int)
     export = actions.add_parser(
         "export", help="write the run's results as CSV ('-': standard output)", allow_abbrev=False
     )
-    export.add_argument("run_id", metavar="RUN_ID", type=_positive_int)
+    export.add_argument("run_id", metavar="RUN_ID", type=positive_int)
     export.add_argument("out", metavar="OUT.csv", help="the file to write, or - ")
 
 
@@ -231,10 +208,6 @@ def _check_send_args(args: argparse.Namespace) -> None:
 # --- helpers --------------------------------------------------------------------------------
 
 
-def _say(message: str, stream: TextIO | None = None) -> None:
-    print(message, file=stream or sys.stderr, flush=True)
-
-
 def _plural(n: int, word: str) -> str:
     return f"{n:,} {word}{'s' * (n != 1)}"
 
@@ -260,14 +233,14 @@ def _start_target(kind: TargetKind, url: str, stack: ExitStack) -> Target:
 def _key(target: Target, args: argparse.Namespace, *, required: bool) -> str:
     if target.kind is TargetKind.SANDBOX:
         # `key_for`: the sandbox knows only its demo account; a real key never goes there.
-        _say("key: the sandbox's demo key")
+        say("key: the sandbox's demo key")
         return key_for(target, "")
     found = find_key(key_file=args.key_file)
     if found is not None:
-        _say(f"key: {found}")
+        say(f"key: {found}")
         return key_for(target, found.value)
     if not required:
-        _say("note: no vendor key is configured; the URLs below show where it would go.")
+        say("note: no vendor key is configured; the URLs below show where it would go.")
         return _NO_KEY
     raise CliError(
         'No vendor key is configured. Set LEADSTREAM_KEY, put LEADSTREAM_KEY = "…" in '
@@ -319,7 +292,7 @@ def _load_legend(args: argparse.Namespace, journal: Journal) -> Legend | None:
         if args.sandbox and demo is not None:
             # The sandbox's LeadStream has a legend of its own: use it, so that a file with
             # its custom-field columns can be tried out as it is.
-            _say(f"note: no --legend given; using the sandbox's legend {demo.name!r}.")
+            say(f"note: no --legend given; using the sandbox's legend {demo.name!r}.")
             return demo.legend
         return None
     path = Path(args.legend)
@@ -360,7 +333,7 @@ def _mapping(
         for name, value in (("user_id", DEMO_USER_ID), ("cm_id", DEMO_CM_ID)):
             if name not in targets:
                 mapping = mapping.with_constant(name, value)
-                _say(f"note: no {name} given; using the sandbox demo account's {value}.")
+                say(f"note: no {name} given; using the sandbox demo account's {value}.")
     return mapping
 
 
@@ -370,7 +343,7 @@ def _check_mapping(
     problems = mapping.problems(columns, legend)
     for problem in problems:
         if problem.level != "error":
-            _say(f"warning: {problem.message}")
+            say(f"warning: {problem.message}")
     errors = [p for p in problems if p.level == "error"]
     if errors:
         raise CliError(
@@ -380,10 +353,10 @@ def _check_mapping(
         )
     if args.mapping is None:
         mapped = ", ".join(f"{h} → {t}" for h, t in mapping.mapped.items()) or "nothing"
-        _say(f"columns: {mapped}")
+        say(f"columns: {mapped}")
         # The bulk page's words, then how to choose a field from here.
         if unsent := view.unsent_columns_warning(columns, mapping):
-            _say(
+            say(
                 f"warning: {unsent} Here: --legend for custom fields, or --mapping saved in "
                 "the app."
             )
@@ -399,7 +372,7 @@ def _read_rows(
         raise CliError(f"{args.file} could not be read: {error.strerror}.") from None
     table = read_table(data, args.file.name, sheet=args.sheet)
     for note in table.notes:
-        _say(f"note: {note}")
+        say(f"note: {note}")
     legend = _load_legend(args, journal)
     mapping = _mapping(args, table.columns, legend)
     _check_mapping(args, mapping, table.columns, legend)
@@ -412,16 +385,16 @@ def _report_plan(plans: Sequence[PlannedRow]) -> None:
     for plan in plans:
         for problem in plan.row.warnings:
             if shown < _SHOWN_PROBLEMS:
-                _say(f"warning: {problem.message}")
+                say(f"warning: {problem.message}")
             shown += 1
         if plan.state != "pending":
             if shown < _SHOWN_PROBLEMS:
                 # Problems from the checks name their row already.
                 where = "" if plan.reason.startswith("Row ") else f"row {plan.row.line}: "
-                _say(f"{where}{plan.state}: {plan.reason}")
+                say(f"{where}{plan.state}: {plan.reason}")
             shown += 1
     if shown > _SHOWN_PROBLEMS:
-        _say(f"… and {shown - _SHOWN_PROBLEMS} more; the results CSV lists every row.")
+        say(f"… and {shown - _SHOWN_PROBLEMS} more; the results CSV lists every row.")
 
 
 # --- sending --------------------------------------------------------------------------------
@@ -439,10 +412,10 @@ def _show_trouble(journal: Journal, run_id: int) -> None:
     states = ["rejected", "failed", "uncertain"]
     for row in journal.run_rows(run_id, states=states, limit=_SHOWN_PROBLEMS):
         code = f" ({row.code})" if row.code else ""
-        _say(f"row {row.line}: {row.state}{code}: {row.help}")
+        say(f"row {row.line}: {row.state}{code}: {row.help}")
     total = sum(journal.run(run_id).counts.get(state, 0) for state in states)
     if total > _SHOWN_PROBLEMS:
-        _say(f"… and {total - _SHOWN_PROBLEMS} more; the results CSV lists every row.")
+        say(f"… and {total - _SHOWN_PROBLEMS} more; the results CSV lists every row.")
 
 
 def _watch(engine: Engine, run_id: int) -> None:
@@ -481,23 +454,23 @@ def _send_run(
     to_send = info.counts.get("pending", 0) + info.counts.get("in_flight", 0)
     if target.is_live and to_send:
         _confirm_live(to_send, args)
-    _say(
+    say(
         f"Run {run_id}: {to_send} to send of {info.total} rows, to {target.name} "
         f"(journal {engine.journal.where})."
     )
     if info.status == "finished":
-        _say(f"Run {run_id} is already finished.")
+        say(f"Run {run_id} is already finished.")
     else:
         engine.start(run_id, key=key, url=target.url)
         controller = engine.controller(run_id)
         try:
             _watch(engine, run_id)
         except KeyboardInterrupt:
-            _say("Pausing: waiting for the leads on the way…")
+            say("Pausing: waiting for the leads on the way…")
             engine.pause(run_id, "Paused from the keyboard (Ctrl-C).")
             engine.wait(run_id)
         if controller is not None and controller.error is not None:
-            _say(f"error: {controller.error}")
+            say(f"error: {controller.error}")
     return _finish(engine, run_id, args)
 
 
@@ -507,12 +480,12 @@ def _finish(engine: Engine, run_id: int, args: argparse.Namespace) -> int:
     _show_trouble(engine.journal, run_id)
     if args.results is not None:
         _export(engine, run_id, str(args.results), EXIT_UNFINISHED)
-        _say(f"results: {args.results}")
+        say(f"results: {args.results}")
     if info.status == "finished":
         return EXIT_OK
     if info.message:
-        _say(info.message)
-    _say(f"To carry on: python -m leadstream send --resume {run_id}")
+        say(info.message)
+    say(f"To carry on: python -m leadstream send --resume {run_id}")
     return EXIT_UNFINISHED
 
 
@@ -583,7 +556,7 @@ def _resume(args: argparse.Namespace, engine: Engine, stack: ExitStack) -> int:
             f"({same}), or with --resume alone."
         )
     if args.file is not None and info.source_name and info.source_name != args.file.name:
-        _say(
+        say(
             f"note: run {info.id} was made from {info.source_name}; its stored rows are sent, "
             "not those of the file named now."
         )
@@ -628,7 +601,7 @@ def _runs(args: argparse.Namespace) -> int:
         else:
             listed = engine.unfinished_runs()
         if not listed:
-            _say("No unfinished runs." if not args.all else "No runs yet.")
+            say("No unfinished runs." if not args.all else "No runs yet.")
             return EXIT_OK
         for info in listed:
             print(_run_line(info))
@@ -658,18 +631,18 @@ def _show(engine: Engine, info: RunInfo) -> None:
         lines.append(f"  note:     {info.message}")
     print("\n".join(lines))
     if info.unfinished and info.status != "running":
-        _say(f"To carry on: python -m leadstream send --resume {info.id}")
+        say(f"To carry on: python -m leadstream send --resume {info.id}")
 
 
 def _stop(engine: Engine, info: RunInfo, action: str) -> int:
     asked = engine.pause(info.id) if action == "pause" else engine.cancel(info.id)
     if asked == "nothing":
-        _say(f"Run {info.id} is {info.status}; there is nothing to {action}.")
+        say(f"Run {info.id} is {info.status}; there is nothing to {action}.")
         return EXIT_OK
     if asked == "asked":
-        _say(f"Asked {info.owner or 'the sending program'} to {action} run {info.id}…")
+        say(f"Asked {info.owner or 'the sending program'} to {action} run {info.id}…")
     if not engine.wait(info.id, _STOP_WAIT_S):
-        _say(f"Run {info.id} is still being sent; the sender has not answered yet.")
+        say(f"Run {info.id} is still being sent; the sender has not answered yet.")
         return EXIT_UNFINISHED
     print(_summary(engine.run(info.id)), flush=True)
     return EXIT_OK
@@ -685,7 +658,7 @@ def _run(args: argparse.Namespace) -> int:
         if args.action == "export":
             _export(engine, info.id, args.out)
             if args.out != "-":
-                _say(f"results: {args.out}")
+                say(f"results: {args.out}")
             return EXIT_OK
         return _stop(engine, info, args.action)
 
@@ -708,18 +681,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run(args)
         return _runs(args)
     except CliError as error:
-        _say(f"error: {error}")
+        say(f"error: {error}")
         return error.code
     except KeyboardInterrupt:
-        _say("Stopped.")
+        say("Stopped.")
         return EXIT_UNFINISHED
     except ValueError as error:
         # Every module's own error (file, mapping, legend, settings, journal, engine, client)
         # says what to fix in its message.
-        _say(f"error: {error}")
+        say(f"error: {error}")
         return EXIT_USAGE
     except Exception as error:
         if os.environ.get("LEADSTREAM_DEBUG"):
             raise
-        _say(f"error: unexpected {type(error).__name__}: {error}")
+        say(f"error: unexpected {type(error).__name__}: {error}")
         return EXIT_UNFINISHED

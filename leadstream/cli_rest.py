@@ -25,6 +25,14 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
+from leadstream.cli_common import (
+    EXIT_OK,
+    EXIT_UNFINISHED,
+    EXIT_USAGE,
+    CliError,
+    positive_int,
+    say,
+)
 from leadstream.deliver.engine import engine_for
 from leadstream.deliver.journal import Journal, RunRow
 from leadstream.deliver.reports import results_frame, write_results_csv
@@ -38,7 +46,6 @@ from leadstream.sandbox import DEMO_TOKEN, Account, SandboxServer
 __all__ = ["COMMANDS", "REST_OPTIONS", "add_commands", "run"]
 
 COMMANDS = ("legend", "check")
-EXIT_OK, EXIT_UNFINISHED, EXIT_USAGE = 0, 1, 2
 # How hard the commands ask; tests make it quicker.
 REST_OPTIONS: dict[str, Any] = {"max_attempts": 6}
 _SHOWN = 20
@@ -47,22 +54,6 @@ _NO_TOKEN = (
     '(see the README, "PhoneBurner\'s REST API"), then set LEADSTREAM_TOKEN, put '
     'LEADSTREAM_TOKEN = "…" in .streamlit/secrets.toml, or pass --token-file FILE.'
 )
-
-
-class _Stop(ValueError):
-    def __init__(self, message: str, code: int = EXIT_USAGE) -> None:
-        super().__init__(message)
-        self.code = code
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} is too small; use 1 or more")
-    return value
 
 
 def _target_arguments(parser: argparse.ArgumentParser, what: str) -> None:
@@ -117,21 +108,17 @@ def add_commands(commands: Any) -> None:
         + " The vendor key for --resend comes from LEADSTREAM_KEY, secrets or --key-file. Exit "
         "status: 0 no row left uncertain, 1 some still need a look, 2 usage error.",
     )
-    check.add_argument("run_id", metavar="RUN_ID", type=_positive_int)
+    check.add_argument("run_id", metavar="RUN_ID", type=positive_int)
     _target_arguments(check, "check against")
     check.add_argument("--resend", action="store_true", help="send the rows not in PhoneBurner")
     check.add_argument("--results", metavar="OUT.csv", type=Path, help="write a results CSV")
     check.add_argument("--key-file", metavar="F", type=Path, help="a file holding the vendor key")
     check.add_argument(
-        "--concurrency", metavar="C", type=_positive_int, default=4, help="for --resend"
+        "--concurrency", metavar="C", type=positive_int, default=4, help="for --resend"
     )
     check.add_argument(
         "--yes", action="store_true", help="do not ask before sending to PhoneBurner live"
     )
-
-
-def _say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -140,30 +127,30 @@ def run(args: argparse.Namespace) -> int:
         if args.command == "legend":
             return _legend_fetch(args)
         return _check(args)
-    except _Stop as stop:
-        _say(f"error: {stop}")
+    except CliError as stop:
+        say(f"error: {stop}")
         return stop.code
     except RestClientError as error:
-        _say(f"error: {error}")
+        say(f"error: {error}")
         return EXIT_USAGE if error.is_auth else EXIT_UNFINISHED
     except KeyboardInterrupt:
-        _say("Stopped.")
+        say("Stopped.")
         return EXIT_UNFINISHED
     except ValueError as error:
-        _say(f"error: {error}")
+        say(f"error: {error}")
         return EXIT_USAGE
     except Exception as error:
         if os.environ.get("LEADSTREAM_DEBUG"):
             raise
-        _say(f"error: unexpected {type(error).__name__}: {error}")
+        say(f"error: unexpected {type(error).__name__}: {error}")
         return EXIT_UNFINISHED
 
 
 def _token(args: argparse.Namespace) -> str:
     found = find_token(token_file=args.token_file)
     if found is None:
-        raise _Stop(_NO_TOKEN)
-    _say(f"token: {found}")
+        raise CliError(_NO_TOKEN)
+    say(f"token: {found}")
     return found.value
 
 
@@ -181,7 +168,7 @@ def _legend_fetch(args: argparse.Namespace) -> int:
         if args.sandbox:
             server = stack.enter_context(SandboxServer(Account.demo(), port=0, log=None))
             url, token = server.url, DEMO_TOKEN
-            _say("token: the sandbox's demo token")
+            say("token: the sandbox's demo token")
         else:
             url = Target.live().url if args.live else Target.custom(args.url).url
             token = _token(args)
@@ -189,27 +176,27 @@ def _legend_fetch(args: argparse.Namespace) -> int:
         fields = rest.custom_fields()
         fetched = legend_from_fields(fields, name=(args.save or "").strip())
         for note in fetched.notes:
-            _say(f"note: {note}")
+            say(f"note: {note}")
         count = len(fetched.legend.fields)
-        _say(f"{count} custom field{'s' * (count != 1)} from {rest.base_url}")
+        say(f"{count} custom field{'s' * (count != 1)} from {rest.base_url}")
         if not count:
-            _say("The account has no custom fields.")
+            say("The account has no custom fields.")
         if args.format == "json":
             sys.stdout.write(fetched.legend.to_json())
         elif count:
             sys.stdout.write(fetched.legend.to_pasted().rstrip("\n") + "\n")
             if any(f.type is not FieldType.TEXT for f in fetched.legend.fields):
-                _say(
+                say(
                     "note: the pasted form carries no field types (dates and check boxes); "
                     "use --format json or --save to keep them."
                 )
         sys.stdout.flush()
         if args.save is not None:
             if not fetched.legend.name:
-                raise _Stop("--save needs a name for the legend.")
+                raise CliError("--save needs a name for the legend.")
             with Journal() as journal:
                 journal.save_legend(fetched.legend)
-                _say(f"saved as the legend {fetched.legend.name!r} in {journal.path}")
+                say(f"saved as the legend {fetched.legend.name!r} in {journal.path}")
     return EXIT_OK
 
 
@@ -220,12 +207,12 @@ def _check_target(args: argparse.Namespace, info_kind: str, info_name: str, info
     """The put_contact URL the run went to, after making sure it is the one named."""
     if args.sandbox:
         if info_kind != TargetKind.SANDBOX:
-            raise _Stop(f"Run {args.run_id} went to {info_name}, not to the sandbox; name it.")
+            raise CliError(f"Run {args.run_id} went to {info_name}, not to the sandbox; name it.")
         return info_url
     wanted = Target.live() if args.live else Target.custom(args.url)
     if wanted.name != info_name:
         same = "--sandbox" if info_kind == TargetKind.SANDBOX else info_name
-        raise _Stop(
+        raise CliError(
             f"Run {args.run_id} was sent to {info_name}; check it against the same target ({same})."
         )
     return wanted.url
@@ -242,7 +229,7 @@ def _check(args: argparse.Namespace) -> int:
         except RestClientError as error:
             if not args.sandbox or error.is_auth:
                 raise
-            raise _Stop(
+            raise CliError(
                 f"The sandbox that run {info.id} went to ({url}) is not running any more, and "
                 "its leads went with it: there is nothing to check them against.",
                 EXIT_UNFINISHED,
@@ -252,12 +239,12 @@ def _check(args: argparse.Namespace) -> int:
         def tell(row: RunRow, finding: Finding) -> None:
             if finding.outcome == "uncertain":
                 if shown[0] < _SHOWN:
-                    _say(f"row {row.line}: still uncertain: {finding.detail}")
+                    say(f"row {row.line}: still uncertain: {finding.detail}")
                 shown[0] += 1
 
         report = settle_run(journal, rest, info.id, on_row=tell)
         if shown[0] > _SHOWN:
-            _say(f"… and {shown[0] - _SHOWN} more; the results CSV lists every row.")
+            say(f"… and {shown[0] - _SHOWN} more; the results CSV lists every row.")
         print(report.summary(), flush=True)
 
         retry_id: int | None = None
@@ -272,7 +259,7 @@ def _check(args: argparse.Namespace) -> int:
             unfinished = sum(retry.counts.get(s, 0) for s in ("pending", "in_flight", "uncertain"))
             if unfinished:
                 where = "--sandbox" if args.sandbox else "--live" if args.live else f"--url {url}"
-                _say(
+                say(
                     f"Run {retry_id} (the resend) has {unfinished} row"
                     f"{'s' * (unfinished != 1)} without a sure outcome; check it in turn: "
                     f"python -m leadstream check {retry_id} {where} --resend"
@@ -286,11 +273,11 @@ def _resend_key(args: argparse.Namespace) -> str:
         return DEMO_KEY
     found = find_key(key_file=args.key_file)
     if found is None:
-        raise _Stop(
+        raise CliError(
             "No vendor key is configured for --resend. Set LEADSTREAM_KEY, put "
             'LEADSTREAM_KEY = "…" in .streamlit/secrets.toml, or pass --key-file FILE.'
         )
-    _say(f"key: {found}")
+    say(f"key: {found}")
     return found.value
 
 
@@ -301,24 +288,24 @@ def _resend(
     it finished)."""
     failed = journal.run(run_id).counts.get("failed", 0)
     if not failed:
-        _say("Nothing to send again: no row of the run is failed.")
+        say("Nothing to send again: no row of the run is failed.")
         return None, True
     key = _resend_key(args)
     if Target.live().url == url and not args.yes:
-        raise _Stop(
+        raise CliError(
             f"Refusing to send {failed} lead{'s' * (failed != 1)} to PhoneBurner live without "
             "confirmation: add --yes.",
             EXIT_UNFINISHED,
         )
     engine = engine_for(journal)
     retry_id = engine.retry(run_id, ["failed"])
-    _say(f"Run {retry_id}: sending the {failed} failed row{'s' * (failed != 1)} of run {run_id}.")
+    say(f"Run {retry_id}: sending the {failed} failed row{'s' * (failed != 1)} of run {run_id}.")
     engine.start(retry_id, key=key, url=url)
     try:
         while not engine.wait(retry_id, 0.2):
             pass
     except KeyboardInterrupt:
-        _say("Pausing: waiting for the leads on the way…")
+        say("Pausing: waiting for the leads on the way…")
         engine.pause(retry_id, "Paused from the keyboard (Ctrl-C).")
         engine.wait(retry_id)
     retry = journal.run(retry_id)
@@ -326,8 +313,8 @@ def _resend(
     print(f"Run {retry_id} {retry.status}: {parts}", flush=True)
     if retry.status != "finished":
         if retry.message:
-            _say(retry.message)
-        _say(f"To carry on: python -m leadstream send FILE --url {url} --resume {retry_id}")
+            say(retry.message)
+        say(f"To carry on: python -m leadstream send FILE --url {url} --resume {retry_id}")
     return retry_id, retry.status == "finished"
 
 
@@ -339,10 +326,10 @@ def _write_results(journal: Journal, run_id: int, retry_id: int | None, out: Pat
             with out.open("wb") as handle:
                 write_results_csv(journal, run_id, handle)
         except OSError as error:
-            raise _Stop(
+            raise CliError(
                 f"The results could not be written to {out}: {error.strerror}.", EXIT_UNFINISHED
             ) from None
-        _say(f"results: {out}")
+        say(f"results: {out}")
         return
     # Merged with the resend's rows: the whole run as one table (the resend is usually small).
     frame = results_frame(journal, run_id)
@@ -360,7 +347,7 @@ def _write_results(journal: Journal, run_id: int, retry_id: int | None, out: Pat
     try:
         out.write_bytes(to_csv_bytes(frame))
     except OSError as error:
-        raise _Stop(
+        raise CliError(
             f"The results could not be written to {out}: {error.strerror}.", EXIT_UNFINISHED
         ) from None
-    _say(f"results: {out}")
+    say(f"results: {out}")
