@@ -20,7 +20,7 @@ import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import PurePath
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import pandas as pd
 
@@ -495,12 +495,17 @@ def _read_xlsx_calamine(data: bytes, name: str, sheet: str | None) -> Table:
     try:
         names = tuple(m.name for m in metadata)
         tables = {m.name for m in metadata if m.typ == python_calamine.SheetTypeEnum.WorkSheet}
+        # calamine parses a whole sheet when it is opened: the sheet sampled to choose the
+        # contacts is kept, so reading it afterwards does not parse it a second time.
+        opened: dict[str, Any] = {}
 
         def rows_of(sheet_name: str, limit: int | None) -> list[list[str]] | None:
             if sheet_name not in tables:
                 return None  # a chart sheet: it has no cells
             try:
-                worksheet = workbook.get_sheet_by_name(sheet_name)
+                if sheet_name not in opened:
+                    opened[sheet_name] = workbook.get_sheet_by_name(sheet_name)
+                worksheet = opened[sheet_name]
                 found = (
                     worksheet.iter_rows()
                     if limit is not None
