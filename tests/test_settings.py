@@ -67,6 +67,21 @@ def test_empty_or_missing_key_file_is_an_error(tmp_path: Path) -> None:
         find_key(env={}, secrets_path=None, key_file=tmp_path / "nope.txt")
 
 
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [(b"\xff\xfe\x00", "not text"), (b"XXX YYY", "more than one word"), (b"\xef\xbb\xbfKEY\n", "")],
+)
+def test_a_key_file_holds_one_word_of_text(tmp_path: Path, content: bytes, words: str) -> None:
+    path = tmp_path / "key.txt"
+    path.write_bytes(content)
+    if not words:  # a byte-order mark, as Notepad writes it, is not part of the key
+        assert find_key(env={}, secrets_path=None, key_file=path) == VendorKey("KEY", str(path))
+        return
+    with pytest.raises(SettingsError, match=words) as raised:
+        find_key(env={}, secrets_path=None, key_file=path)
+    assert "YYY" not in str(raised.value)
+
+
 def test_vendor_key_never_shows_its_value() -> None:
     key = VendorKey(SECRET, "test")
     assert SECRET not in repr(key)

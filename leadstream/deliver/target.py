@@ -103,14 +103,19 @@ class Target:
 
 
 @dataclass(frozen=True, slots=True)
-class VendorKey:
-    """The vendor key and where it came from; its repr and str never show it."""
+class _Secret:
+    """A secret and where it came from; its repr and str never show it."""
 
     value: str = field(repr=False)
     source: str
 
     def __str__(self) -> str:
         return f"{mask_secret(self.value)} (from {self.source})"
+
+
+@dataclass(frozen=True, slots=True)
+class VendorKey(_Secret):
+    """The vendor key and where it came from; its repr and str never show it."""
 
 
 def key_for(target: Target, configured_key: str) -> str:
@@ -143,43 +148,61 @@ def _key_from_secrets(path: Path, name: str = KEY_VARIABLE) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
+def _find_secret(
+    variable: str,
+    env: Mapping[str, str] | None,
+    secrets_path: Path | None,
+    secret_file: Path | None,
+    *,
+    short: str,
+    long: str,
+) -> tuple[str, str] | None:
+    """`(value, where it came from)` from the environment variable, then secrets.toml, then
+    the file; None when none holds it. The file must hold one word of text."""
+    env = os.environ if env is None else env
+    if value := env.get(variable, "").strip():
+        return value, f"the {variable} environment variable"
+    if secrets_path is not None and (value := _key_from_secrets(secrets_path, variable)):
+        return value, str(secrets_path)
+    if secret_file is None:
+        return None
+    try:
+        value = secret_file.read_text(encoding="utf-8-sig").strip()
+    except OSError as error:
+        raise SettingsError(
+            f"The {short} file {secret_file} could not be read: {error.strerror}."
+        ) from None
+    except UnicodeDecodeError:
+        raise SettingsError(
+            f"The {short} file {secret_file} is not text; put the {long} in it alone."
+        ) from None
+    if not value:
+        raise SettingsError(f"The {short} file {secret_file} is empty; put the {long} in it.")
+    if any(c.isspace() for c in value):
+        raise SettingsError(
+            f"The {short} file {secret_file} holds more than one word; put the {long} in it alone."
+        )
+    return value, str(secret_file)
+
+
 def find_key(
     *,
     env: Mapping[str, str] | None = None,
     secrets_path: Path | None = Path(".streamlit/secrets.toml"),
     key_file: Path | None = None,
 ) -> VendorKey | None:
-    """The configured vendor key, or None when none is set anywhere."""
-    env = os.environ if env is None else env
-    if value := env.get(KEY_VARIABLE, "").strip():
-        return VendorKey(value, f"the {KEY_VARIABLE} environment variable")
-    if secrets_path is not None and (value := _key_from_secrets(secrets_path)):
-        return VendorKey(value, str(secrets_path))
-    if key_file is not None:
-        try:
-            value = key_file.read_text(encoding="utf-8").strip()
-        except OSError as error:
-            raise SettingsError(
-                f"The key file {key_file} could not be read: {error.strerror}."
-            ) from None
-        if not value:
-            raise SettingsError(f"The key file {key_file} is empty; put the vendor key in it.")
-        return VendorKey(value, str(key_file))
-    return None
+    """The configured vendor key (`LEADSTREAM_KEY`, then secrets.toml, then a key file), or
+    None when none is set anywhere. Never from a command-line argument."""
+    found = _find_secret(KEY_VARIABLE, env, secrets_path, key_file, short="key", long="vendor key")
+    return None if found is None else VendorKey(*found)
 
 
 # --- the REST access token: a secret like the key, from the same kinds of places ---------------
 
 
 @dataclass(frozen=True, slots=True)
-class AccessToken:
+class AccessToken(_Secret):
     """A PhoneBurner personal access token and where it came from; repr and str mask it."""
-
-    value: str = field(repr=False)
-    source: str
-
-    def __str__(self) -> str:
-        return f"{mask_secret(self.value)} (from {self.source})"
 
 
 def find_token(
@@ -190,30 +213,12 @@ def find_token(
 ) -> AccessToken | None:
     """The configured REST access token (`LEADSTREAM_TOKEN`, then secrets.toml, then a token
     file), or None when none is set anywhere. Never from a command-line argument."""
-    env = os.environ if env is None else env
-    if value := env.get(TOKEN_VARIABLE, "").strip():
-        return AccessToken(value, f"the {TOKEN_VARIABLE} environment variable")
-    if secrets_path is not None and (value := _key_from_secrets(secrets_path, TOKEN_VARIABLE)):
-        return AccessToken(value, str(secrets_path))
-    if token_file is not None:
-        try:
-            value = token_file.read_text(encoding="utf-8-sig").strip()
-        except OSError as error:
-            raise SettingsError(
-                f"The token file {token_file} could not be read: {error.strerror}."
-            ) from None
-        except UnicodeDecodeError:
-            raise SettingsError(
-                f"The token file {token_file} is not text; put the access token in it alone."
-            ) from None
-        if not value:
-            raise SettingsError(
-                f"The token file {token_file} is empty; put the PhoneBurner access token in it."
-            )
-        if any(c.isspace() for c in value):
-            raise SettingsError(
-                f"The token file {token_file} holds more than one word; put the access token "
-                "in it alone."
-            )
-        return AccessToken(value, str(token_file))
-    return None
+    found = _find_secret(
+        TOKEN_VARIABLE,
+        env,
+        secrets_path,
+        token_file,
+        short="token",
+        long="PhoneBurner access token",
+    )
+    return None if found is None else AccessToken(*found)
