@@ -25,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 
 from leadstream.deliver.journal import Journal, RunRow
 from leadstream.deliver.rest import RestClient
+from leadstream.prepare.identity import normalize_email
 from leadstream.protocol.lead import Lead
 from leadstream.protocol.rest import Contact, digits
 
@@ -89,8 +90,8 @@ def _when(text: str) -> datetime | None:
 def judge(lead: Lead, candidates: list[Contact], *, by: str) -> Finding:
     """The finding for `lead` given the contacts found for it (`by` "email" or "phone"). Pure."""
     if by == "email":
-        wanted = lead.email.strip().casefold()
-        match = next((c for c in candidates if c.email.strip().casefold() == wanted), None)
+        wanted = normalize_email(lead.email)
+        match = next((c for c in candidates if normalize_email(c.email) == wanted), None)
         if match is None:
             return Finding(
                 "failed",
@@ -150,7 +151,7 @@ class _RecentContacts:
             if contact.phone:
                 self._by_phone[contact.phone].append(contact)
             if contact.email:
-                self._by_email[contact.email.strip().casefold()].append(contact)
+                self._by_email[normalize_email(contact.email)].append(contact)
         self._loaded = True
 
     def with_phone(self, phone: str) -> list[Contact]:
@@ -159,7 +160,7 @@ class _RecentContacts:
 
     def with_email(self, email: str) -> list[Contact]:
         self._load()
-        return self._by_email.get(email.strip().casefold(), [])
+        return self._by_email.get(normalize_email(email), [])
 
 
 def _look_up(
