@@ -278,30 +278,42 @@ class _Handler(BaseHTTPRequestHandler):
 
     # Routes
 
+    def _faulted(self, fault: str | None) -> bool:
+        """Wait the latency, then play a fault that stops the request before it is answered
+        (rate limit, failure, garbage, timeout); True when the request is done with. Shared by
+        put_contact and REST, so both fail alike."""
+        sandbox = self.server.sandbox
+        if sandbox._pause(sandbox.faults.latency_ms / 1000):
+            self._hang_up()
+            return True
+        if fault == "rate_limited":
+            self._send(
+                HTTPStatus.TOO_MANY_REQUESTS,
+                _RATE_LIMITED_PAGE,
+                content_type="text/html; charset=utf-8",
+                headers={"Retry-After": "1"},
+            )
+        elif fault == "fail":
+            self._send(
+                HTTPStatus.SERVICE_UNAVAILABLE, _FAIL_PAGE, content_type="text/html; charset=utf-8"
+            )
+        elif fault == "garbage":
+            self._send(HTTPStatus.OK, _GARBAGE_PAGE, content_type="text/html; charset=utf-8")
+        elif fault == "timeout":
+            sandbox._pause(sandbox.faults.timeout_hold_s)
+            self._hang_up()
+        else:
+            return False
+        return True
+
     def _put_contact(self, query: str) -> None:
         sandbox = self.server.sandbox
         fault = sandbox._plan.draw()
         sandbox._stats.request(fault)
         if fault is not None:
             self._note = f"fault:{fault}"
-        if sandbox._pause(sandbox.faults.latency_ms / 1000):
-            return self._hang_up()
-        if fault == "rate_limited":
-            return self._send(
-                HTTPStatus.TOO_MANY_REQUESTS,
-                _RATE_LIMITED_PAGE,
-                content_type="text/html; charset=utf-8",
-                headers={"Retry-After": "1"},
-            )
-        if fault == "fail":
-            return self._send(
-                HTTPStatus.SERVICE_UNAVAILABLE, _FAIL_PAGE, content_type="text/html; charset=utf-8"
-            )
-        if fault == "garbage":
-            return self._send(HTTPStatus.OK, _GARBAGE_PAGE, content_type="text/html; charset=utf-8")
-        if fault == "timeout":
-            sandbox._pause(sandbox.faults.timeout_hold_s)
-            return self._hang_up()
+        if self._faulted(fault):
+            return None
         result = sandbox._answer(query)
         self._note = f"{result.reason} {self._note}".strip()
         if fault == "lost_reply":
@@ -316,24 +328,8 @@ class _Handler(BaseHTTPRequestHandler):
         sandbox._count_rest(fault)
         if fault is not None:
             self._note = f"fault:{fault}"
-        if sandbox._pause(sandbox.faults.latency_ms / 1000):
-            return self._hang_up()
-        if fault == "rate_limited":
-            return self._send(
-                HTTPStatus.TOO_MANY_REQUESTS,
-                _RATE_LIMITED_PAGE,
-                content_type="text/html; charset=utf-8",
-                headers={"Retry-After": "1"},
-            )
-        if fault == "fail":
-            return self._send(
-                HTTPStatus.SERVICE_UNAVAILABLE, _FAIL_PAGE, content_type="text/html; charset=utf-8"
-            )
-        if fault == "garbage":
-            return self._send(HTTPStatus.OK, _GARBAGE_PAGE, content_type="text/html; charset=utf-8")
-        if fault == "timeout":
-            sandbox._pause(sandbox.faults.timeout_hold_s)
-            return self._hang_up()
+        if self._faulted(fault):
+            return None
         target = self.path.partition("?")[0]
         # The header is read here and handed on; it is never logged.
         result = sandbox._rest_answer(target, query, self.headers.get("Authorization"))
