@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tomllib
 import time
 import urllib.request
 from pathlib import Path
@@ -124,6 +125,11 @@ def test_the_app_config_opens_a_browser_and_stays_on_this_computer() -> None:
     assert "headless = true" not in config  # people get a browser; tests ask for headless
     assert 'address = "127.0.0.1"' in config
     assert "showEmailPrompt = false" in config
+
+
+def test_the_app_config_skips_streamlits_full_collection_after_every_run() -> None:
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["runner"]["postScriptGC"] is False  # 1.4 s a click with 100,000 rows checked
 
 
 # ---------------------------------------------------------------------------- serving it
