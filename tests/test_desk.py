@@ -9,8 +9,8 @@ import signal
 import socket
 import subprocess
 import sys
-import tomllib
 import time
+import tomllib
 import urllib.request
 from pathlib import Path
 
