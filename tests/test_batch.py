@@ -82,3 +82,46 @@ def test_reading_and_preparing_a_file_leave_the_collector_on(data: bytes) -> Non
     rows = prepare_rows(table.frame, auto_match(table.columns))
     assert [row.lead.email for row in rows] == ["a@example.com"]
     assert gc.isenabled()
+
+
+class _Node:
+    """Something the collector tracks and a weak reference can watch."""
+
+    def __init__(self) -> None:
+        self.other: object = None
+
+
+@pytest.mark.usefixtures("collector_on")
+def test_objects_made_in_the_pause_are_moved_to_the_oldest_generation() -> None:
+    with collector_paused():
+        made = [_Node() for _ in range(100)]
+    oldest = {id(o) for o in gc.get_objects(generation=2)}
+    assert all(id(node) in oldest for node in made)
+    assert gc.get_count()[0] < 100  # the first collection after it has nothing to walk
+
+
+@pytest.mark.usefixtures("collector_on")
+def test_a_cycle_dropped_in_the_pause_is_still_freed_by_a_full_collection() -> None:
+    import weakref
+
+    with collector_paused():
+        first, second = _Node(), _Node()
+        first.other, second.other = second, first
+        watched = weakref.ref(first)
+        del first, second
+    assert watched() is not None  # only the collector frees a cycle
+    gc.collect()
+    assert watched() is None
+
+
+@pytest.mark.usefixtures("collector_on")
+def test_objects_frozen_by_someone_else_stay_frozen() -> None:
+    kept = _Node()
+    gc.freeze()
+    try:
+        with collector_paused():
+            _ = [_Node() for _ in range(10)]
+        # Frozen objects are in no generation: had the pause unfrozen them, it would be in one.
+        assert all(o is not kept for o in gc.get_objects())
+    finally:
+        gc.unfreeze()

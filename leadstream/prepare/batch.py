@@ -4,6 +4,11 @@ Reading and checking 100,000 rows makes a million objects that all stay alive un
 The collector, triggered by the count of new objects, then walks the whole growing heap again
 and again and finds nothing to free (rows hold no reference cycles): a quarter of the
 preparation's CPU time. Reference counting still frees every temporary object at once.
+
+When the pause ends, the objects it made are all in the youngest generation, and the first
+collection after it would walk them all (0.4 s for 100,000 checked rows). They are moved to the
+oldest generation instead, as if they had survived the collections they skipped: they are then
+walked only by the rare full collections, as they would have been anyway.
 """
 
 from __future__ import annotations
@@ -38,4 +43,14 @@ def collector_paused() -> Iterator[None]:
             _depth -= 1
             if _depth == 0 and _paused_here:
                 _paused_here = False
+                _age_young_objects()
                 gc.enable()
+
+
+def _age_young_objects() -> None:
+    """Every object the collector tracks moved to its oldest generation, without a walk:
+    freezing moves them all out of the generations and unfreezing puts them back into the
+    oldest. Skipped when something else has frozen objects (they must stay frozen)."""
+    if gc.get_freeze_count() == 0:
+        gc.freeze()
+        gc.unfreeze()
