@@ -34,7 +34,7 @@ from leadstream.prepare.dates import column_date_order, long_date, to_date
 from leadstream.prepare.headers import FULL_NAME, match_headers, split_full_name
 from leadstream.prepare.identity import lead_identity
 from leadstream.prepare.legend import FieldType, Legend, LegendField, ValueFormatError, format_value
-from leadstream.prepare.validate import Checked, Level, Problem, validate_lead
+from leadstream.prepare.validate import LeadColumns, Level, Problem, check_leads
 from leadstream.protocol.lead import LEAD_FIELDS, Lead, Phone, PhoneType
 from leadstream.words import ZIP_IN_A_FILE
 
@@ -651,24 +651,6 @@ def _file_rules(
     )
 
 
-def _row_values(row: Sequence[str], rules: _FileRules) -> dict[str, str]:
-    """The standard fields of a row: its columns, a split full name, then the constants."""
-    plan = rules.plan
-    values: dict[str, str] = {}
-    for target, at in plan.scalars:
-        if value := row[at].strip():
-            values[target] = value
-    if plan.full_name is not None and ("firstname" not in values or "lastname" not in values):
-        first, last = split_full_name(row[plan.full_name])
-        if first:
-            values.setdefault("firstname", first)
-        if last:
-            values.setdefault("lastname", last)
-    for target, value in rules.constants.scalars:
-        values.setdefault(target, value)
-    return values
-
-
 def _formatted(rules: _FileRules, kind: FieldType, raw: str, flip: bool) -> tuple[str, str | None]:
     """`raw` written as the legend's type wants it, and the error text when it cannot be."""
     cache_key = (kind, raw, flip)
@@ -682,56 +664,109 @@ def _formatted(rules: _FileRules, kind: FieldType, raw: str, flip: bool) -> tupl
     return result
 
 
-def _row_customs(
-    row: Sequence[str], line: int, rules: _FileRules, own: list[Problem]
-) -> dict[str, str]:
-    """The custom fields of a row, formatted by the legend; a value that cannot be formatted
-    adds a problem naming the row and column to `own`."""
-    custom: dict[str, str] = {}
+def _stripped(values: list[str]) -> list[str]:
+    return [value.strip() for value in values]
+
+
+def _scalar_columns(cells: list[list[str]], count: int, rules: _FileRules) -> dict[str, list[str]]:
+    """The standard fields of every row: its columns, a split full name where a first or last
+    name is missing, then the constants where still empty."""
+    plan = rules.plan
+    columns = {target: _stripped(cells[at]) for target, at in plan.scalars}
+    if plan.full_name is not None:
+        _fill_from_full_names(columns, cells[plan.full_name], count)
+    for target, value in rules.constants.scalars:
+        given = columns.get(target)
+        columns[target] = [v or value for v in given] if given is not None else [value] * count
+    return columns
+
+
+def _fill_from_full_names(columns: dict[str, list[str]], names: list[str], count: int) -> None:
+    firsts = columns.setdefault("firstname", [""] * count)
+    lasts = columns.setdefault("lastname", [""] * count)
+    split = {name: split_full_name(name) for name in dict.fromkeys(names)}
+    for index, name in enumerate(names):
+        if not (firsts[index] and lasts[index]):
+            first, last = split[name]
+            firsts[index] = firsts[index] or first
+            lasts[index] = lasts[index] or last
+
+
+def _custom_columns(
+    cells: list[list[str]], lines: Sequence[int], rules: _FileRules, own: dict[int, list[Problem]]
+) -> list[tuple[str, list[str | None]]]:
+    """The custom fields of every row (None: empty), formatted by the legend; a value that
+    cannot be formatted adds a problem naming the row and column to `own`. A constant fills
+    the rows where its field's column is empty."""
+    count = len(lines)
+    filled: dict[str, list[str | None]] = {}
     for source in (*rules.customs, *rules.constants.customs):
-        raw = row[source.at].strip() if source.at is not None else source.constant
-        if not raw or source.custom_id in custom:
-            continue
-        value = raw
+        raws = _stripped(cells[source.at]) if source.at is not None else [source.constant] * count
+        values = filled.setdefault(source.custom_id, [None] * count)
         spec = source.spec
-        if spec is not None:
-            value, error_text = _formatted(rules, spec.type, raw, source.day_first)
-            if error_text is not None:
-                own.append(
-                    _problem(
-                        f"custom_field[{source.custom_id}]",
-                        f"Row {line}{_column_words(source.header)}: {spec.name}: {error_text}",
-                    )
+        results = {
+            raw: _formatted(rules, spec.type, raw, source.day_first) if spec else (raw, None)
+            for raw in dict.fromkeys(raws)
+        }
+        for index, raw in enumerate(raws):
+            if not raw or values[index] is not None:
+                continue
+            value, error_text = results[raw]
+            if error_text is not None and spec is not None:
+                problem = _problem(
+                    f"custom_field[{source.custom_id}]",
+                    f"Row {lines[index]}{_column_words(source.header)}: {spec.name}: {error_text}",
                 )
-        custom[source.custom_id] = value
-    return custom
+                own.setdefault(index, []).append(problem)
+            values[index] = value
+    return [
+        (custom_id, values)
+        for custom_id, values in filled.items()
+        if any(value is not None for value in values)
+    ]
 
 
-def _row_phones(row: Sequence[str], rules: _FileRules) -> tuple[list[Phone], list[str]]:
-    """A row's additional phones, and the header of each one from a column (for naming the
-    column of a phone's problem)."""
-    phones: list[Phone] = []
-    phone_headers: list[str] = []
-    for template, at, header in rules.plan.phones:
-        if value := row[at].strip():
-            phones.append(Phone(value, template.type, template.label))
-            phone_headers.append(header)
-    if rules.constants.phones:
-        phones += rules.constants.phones
-    return phones, phone_headers
+def _phone_columns(
+    cells: list[list[str]], count: int, rules: _FileRules
+) -> list[list[Phone]] | None:
+    """Every row's additional phones: its phone columns in order, then the constant ones."""
+    columns = [(template, _stripped(cells[at])) for template, at, _ in rules.plan.phones]
+    constant = rules.constants.phones
+    if not columns and not constant:
+        return None
+    rows: list[list[Phone]] = [[] for _ in range(count)]
+    for template, values in columns:
+        kind, label = template.type, template.label
+        for own, value in zip(rows, values, strict=True):
+            if value:
+                own.append(Phone(value, kind, label))
+    if constant:
+        for own in rows:
+            own += constant
+    return rows
 
 
-def _row_tags(row: Sequence[str], rules: _FileRules) -> list[str]:
-    """A row's tags from its tag columns and the constant ones, repeats (any case) once."""
+def _row_phone_headers(row: Sequence[str], rules: _FileRules) -> list[str]:
+    """The column of each of a row's additional phones, to name it in a problem."""
+    return [header for _, at, header in rules.plan.phones if row[at].strip()]
+
+
+def _tag_columns(cells: list[list[str]], count: int, rules: _FileRules) -> list[list[str]] | None:
+    """Every row's tags from its tag columns and the constant ones, repeats (any case) once."""
     plan_tags, constant_tags = rules.plan.tags, rules.constants.tags
-    tags: list[str] = []
-    if plan_tags or constant_tags:
+    if not plan_tags and not constant_tags:
+        return None
+    split = [[split_tags(cell) for cell in cells[at]] for at in plan_tags]
+    rows: list[list[str]] = []
+    for index in range(count):
+        tags: list[str] = []
         seen: set[str] = set()
-        for tag in [t for at in plan_tags for t in split_tags(row[at])] + constant_tags:
+        for tag in [t for column in split for t in column[index]] + constant_tags:
             if (folded := tag.casefold()) not in seen:
                 seen.add(folded)
                 tags.append(tag)
-    return tags
+        rows.append(tags)
+    return rows
 
 
 def _column_words(header: str | None) -> str:
@@ -739,46 +774,37 @@ def _column_words(header: str | None) -> str:
 
 
 def _located(
-    checked: Checked, own: list[Problem], line: int, rules: _FileRules, phone_headers: list[str]
-) -> list[Problem]:
+    checked: list[Problem],
+    own: list[Problem],
+    line: int,
+    rules: _FileRules,
+    row: Sequence[str],
+) -> tuple[Problem, ...]:
     """`own` problems, then the checks' problems with the row number and column named; a field
     the formatting step already reported is not reported twice."""
-    problems = own
-    if checked.problems:
-        reported = {p.field for p in own}
-        for problem in checked.problems:
-            if problem.field in reported:
-                continue
+    problems = list(own)
+    reported = {p.field for p in own}
+    phone_headers: list[str] | None = None
+    for problem in checked:
+        if problem.field in reported:
+            continue
+        if problem.field.startswith("additional_phones["):
+            if phone_headers is None:
+                phone_headers = _row_phone_headers(row, rules)
             header = _header_of(problem.field, rules.plan.headers, phone_headers)
-            message = problem.message
-            if problem.field == "zip" and "leading zero" in message:
-                message += " " + ZIP_IN_A_FILE  # spreadsheets drop them
-            problems.append(
-                Problem(
-                    field=problem.field,
-                    message=f"Row {line}{_column_words(header)}: {message}",
-                    level=problem.level,
-                )
+        else:
+            header = rules.plan.headers.get(problem.field)
+        message = problem.message
+        if problem.field == "zip" and "leading zero" in message:
+            message += " " + ZIP_IN_A_FILE  # spreadsheets drop them
+        problems.append(
+            Problem(
+                field=problem.field,
+                message=f"Row {line}{_column_words(header)}: {message}",
+                level=problem.level,
             )
-    return problems
-
-
-def _prepare_row(index: int, line: int, row: Sequence[str], rules: _FileRules) -> PreparedRow:
-    own: list[Problem] = []
-    values = _row_values(row, rules)
-    custom = _row_customs(row, line, rules, own)
-    phones, phone_headers = _row_phones(row, rules)
-    lead = Lead(
-        **values, custom_fields=custom, additional_phones=phones, tags=_row_tags(row, rules)
-    )
-    checked = validate_lead(lead, legend=rules.legend, region=rules.region)
-    return PreparedRow(
-        index=index,
-        line=line,
-        lead=checked.lead,
-        problems=tuple(_located(checked, own, line, rules, phone_headers)),
-        source=dict(zip(rules.names, row, strict=True)),
-    )
+        )
+    return tuple(problems)
 
 
 def prepare_rows(
@@ -795,15 +821,38 @@ def prepare_rows(
     1/0); a value that cannot be formatted is an error naming the row and the field. Every
     problem's message starts with the row number. `row_numbers` (from `Table.row_numbers`)
     gives each row's spreadsheet row; without it, row `i` is line `i + 2`.
+
+    The rows are checked column by column (`check_leads`), each distinct value once: the same
+    checks as `validate_lead` row by row, several times faster on a file of 100,000 rows.
     """
     names, cells = _frame_cells(frame)
     rules = _file_rules(names, cells, mapping, legend, region)
+    count = len(frame)
+    lines = list(row_numbers) if row_numbers is not None else list(range(2, count + 2))
     with collector_paused():
+        own: dict[int, list[Problem]] = {}
+        columns = LeadColumns(
+            count,
+            _scalar_columns(cells, count, rules),
+            _custom_columns(cells, lines, rules, own),
+            _phone_columns(cells, count, rules),
+            _tag_columns(cells, count, rules),
+        )
+        checked = check_leads(columns, legend=legend, region=region)
+        leads = checked.columns.leads()
+        found = checked.problems
+        rows = list(zip(*cells, strict=True)) if cells else [() for _ in range(count)]
         return [
-            _prepare_row(
-                index, row_numbers[index] if row_numbers is not None else index + 2, row, rules
+            PreparedRow(
+                index,
+                lines[index],
+                lead,
+                _located(found.get(index, []), own.get(index, []), lines[index], rules, row)
+                if index in found or index in own
+                else (),
+                dict(zip(names, row, strict=True)),
             )
-            for index, row in enumerate(zip(*cells, strict=True))
+            for index, (lead, row) in enumerate(zip(leads, rows, strict=True))
         ]
 
 

@@ -10,9 +10,9 @@ common shapes, falling back to email-validator and phonenumbers for everything e
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, fields
-from functools import lru_cache
-from operator import attrgetter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import lru_cache, partial
 from typing import Any, Literal
 
 import email_validator
@@ -24,9 +24,12 @@ from leadstream.words import NO_EMAIL, zip_eight_digits, zip_too_short
 
 __all__ = [
     "Checked",
+    "CheckedLeads",
+    "LeadColumns",
     "Level",
     "Problem",
     "check_email",
+    "check_leads",
     "check_phone",
     "check_state",
     "check_zip",
@@ -400,42 +403,143 @@ _SETTINGS_HINT = {
 }
 
 
+@dataclass(slots=True)
+class LeadColumns:
+    """Many leads held field by field, the way a file gives them, so that each distinct value
+    of a column is checked once (a file repeats its states, dates and settings on every row).
+
+    `fields` maps a standard field (`LEAD_FIELDS`) to its `count` values; a field it lacks is
+    empty in every lead. `custom_fields` lists each custom field ID with its values (None: that
+    lead has no such field), in the order the leads list them. `additional_phones` and `tags`
+    hold each lead's own list, or are None when no lead has any.
+    """
+
+    count: int
+    fields: dict[str, list[str]] = field(default_factory=dict)
+    custom_fields: list[tuple[str, list[str | None]]] = field(default_factory=list)
+    additional_phones: list[list[Phone]] | None = None
+    tags: list[list[str]] | None = None
+
+    @classmethod
+    def of(cls, lead: Lead) -> LeadColumns:
+        """One lead as columns of one value."""
+        return cls(
+            1,
+            {name: [getattr(lead, name)] for name in _SCALARS},
+            [(field_id, [value]) for field_id, value in lead.custom_fields.items()],
+            [list(lead.additional_phones)],
+            [list(lead.tags)],
+        )
+
+    def leads(self) -> list[Lead]:
+        """Every lead, each with its own dict and lists."""
+        blank = [""] * self.count
+        scalars = [self.fields.get(name, blank) for name in _SCALARS]
+        phones = self.additional_phones or [[] for _ in range(self.count)]
+        tags = self.tags or [[] for _ in range(self.count)]
+        return [
+            Lead(*values)
+            for values in zip(*scalars, self._custom_dicts(), phones, tags, strict=True)
+        ]
+
+    def _custom_dicts(self) -> list[dict[str, str]]:
+        if not self.custom_fields:
+            return [{} for _ in range(self.count)]
+        ids = [field_id for field_id, _ in self.custom_fields]
+        return [
+            {field_id: value for field_id, value in zip(ids, row, strict=True) if value is not None}
+            for row in zip(*(values for _, values in self.custom_fields), strict=True)
+        ]
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedLeads:
+    """Leads after their checks: the normalised columns, and each lead's problems (by its
+    position; a lead without problems is not listed) in wire order."""
+
+    columns: LeadColumns
+    problems: dict[int, list[Problem]]
+
+
 def validate_lead(lead: Lead, *, legend: Legend | None = None, region: str = "US") -> Checked:
     """Every check of `lead`, gathered: the normalised copy and its problems in wire order.
 
     With a `legend`, custom-field values are checked against their field's type (and written
     the way PhoneBurner takes them, e.g. a date as MM/DD/YYYY), and IDs it does not list are
     flagged. `region` is the country assumed for phone numbers without `+` and for addresses
-    without a country.
+    without a country. This is `check_leads` for one lead: a form and a file are checked alike.
     """
-    problems: list[Problem] = []
-    changes: dict[str, Any] = {}  # field name → normalised value, of that field's type
+    checked = check_leads(LeadColumns.of(lead), legend=legend, region=region)
+    return Checked(checked.columns.leads()[0], tuple(checked.problems.get(0, ())))
 
-    def take(name: str, result: tuple[str, Problem | None]) -> None:
-        normalised, problem = result
-        if normalised != getattr(lead, name):
-            changes[name] = normalised
-        if problem is not None:
-            problems.append(problem)
 
-    take("email", check_email(lead.email))
-    take("phone", check_phone(lead.phone, region=region))
-    take("state", check_state(lead.state, country=lead.country, region=region))
-    take("zip", check_zip(lead.zip, country=lead.country, region=region))
-    custom = _check_custom_fields(lead, legend, problems)
-    if custom is not None:
-        changes["custom_fields"] = custom
+def check_leads(
+    leads: LeadColumns, *, legend: Legend | None = None, region: str = "US"
+) -> CheckedLeads:
+    """`validate_lead` for every lead of `leads` at once: the same checks in the same order,
+    each distinct value of a column checked once."""
+    found: dict[int, list[Problem]] = {}
+    blank = [""] * leads.count
+    values = dict(leads.fields)
+    column = values.get
+    country = column("country", blank)
+    values["email"] = _checked(column("email", blank), check_email, found)
+    values["phone"] = _checked(column("phone", blank), partial(check_phone, region=region), found)
+    for name, check in (("state", check_state), ("zip", check_zip)):
+        values[name] = _checked_by_country(
+            column(name, blank), country, partial(check, region=region), found
+        )
+    customs = _checked_custom_fields(leads.custom_fields, column("cm_id", blank), legend, found)
     for name in ("user_id", "cm_id"):
-        take(name, _check_routing(name, getattr(lead, name)))
-    phones = _check_additional_phones(lead.additional_phones, region, problems)
+        values[name] = _checked(column(name, blank), partial(_check_routing, name), found)
+    phones = leads.additional_phones
     if phones is not None:
-        changes["additional_phones"] = phones
-    tags, problem = _check_tags(lead.tags)
-    if problem is not None:
-        problems.append(problem)
-    if tags != lead.tags:
-        changes["tags"] = tags
-    return Checked(_copy(lead, changes) if changes else lead, tuple(problems))
+        phones = _checked_additional_phones(phones, region, found)
+    tags = leads.tags
+    if tags is not None:
+        tags = _checked_tags(tags, found)
+    return CheckedLeads(LeadColumns(leads.count, values, customs, phones, tags), found)
+
+
+_SCALARS = tuple(spec.name for spec in LEAD_FIELDS)
+CheckResult = tuple[str, Problem | None]
+
+
+def _note(found: dict[int, list[Problem]], index: int, problem: Problem) -> None:
+    if index in found:
+        found[index].append(problem)
+    else:
+        found[index] = [problem]
+
+
+def _checked(
+    values: list[str], check: Callable[[str], CheckResult], found: dict[int, list[Problem]]
+) -> list[str]:
+    """`check` of every value (once for each distinct one): the normalised values, and the
+    problems noted in `found` under each value's position."""
+    results = {value: check(value) for value in dict.fromkeys(values)}
+    if any(problem is not None for _, problem in results.values()):
+        for index, value in enumerate(values):
+            if (problem := results[value][1]) is not None:
+                _note(found, index, problem)
+    return [results[value][0] for value in values]
+
+
+def _checked_by_country(
+    values: list[str],
+    countries: list[str],
+    check: Callable[..., CheckResult],
+    found: dict[int, list[Problem]],
+) -> list[str]:
+    """As `_checked`, for a check that also depends on each lead's country (state, ZIP)."""
+    if not any(countries):  # the usual file: no country column
+        return _checked(values, partial(check, country=""), found)
+    pairs = list(zip(values, countries, strict=True))
+    results = {pair: check(pair[0], country=pair[1]) for pair in dict.fromkeys(pairs)}
+    for index, pair in enumerate(pairs):
+        if (problem := results[pair][1]) is not None:
+            _note(found, index, problem)
+    return [results[pair][0] for pair in pairs]
 
 
 def _check_routing(name: str, raw: str) -> tuple[str, Problem | None]:
@@ -473,72 +577,87 @@ def _check_tags(tags: list[str]) -> tuple[list[str], Problem | None]:
     )
 
 
-_LEAD_ATTRS = tuple(f.name for f in fields(Lead))
-_LEAD_VALUES = attrgetter(*_LEAD_ATTRS)
-_LEAD_POSITION = {name: i for i, name in enumerate(_LEAD_ATTRS)}
+def _legend_mismatch(legend: Legend, cm_id: str) -> Problem | None:
+    """A warning when `cm_id` is another LeadStream's than the legend's."""
+    if cm_id in ("", legend.cm_id):
+        return None
+    return Problem(
+        "cm_id",
+        f"The legend is for LeadStream {legend.cm_id}, but this lead goes to {cm_id}; custom "
+        "field IDs differ between LeadStreams. Load the legend of this LeadStream, or correct "
+        "the LeadStream ID.",
+        "warning",
+    )
 
 
-def _copy(lead: Lead, changes: dict[str, Any]) -> Lead:
-    # What dataclasses.replace does, at a tenth of its cost (it matters at 100,000 rows): every
-    # value read at once, the changed ones put in place, passed by position.
-    values = list(_LEAD_VALUES(lead))
-    for name, value in changes.items():
-        values[_LEAD_POSITION[name]] = value
-    return Lead(*values)
+def _checked_custom_fields(
+    customs: list[tuple[str, list[str | None]]],
+    cm_ids: list[str],
+    legend: Legend | None,
+    found: dict[int, list[Problem]],
+) -> list[tuple[str, list[str | None]]]:
+    """The custom fields normalised by the legend (after a warning for a lead whose cm_id is
+    not the legend's), their problems noted in `found`."""
+    if legend is not None and legend.cm_id:
+        mismatch = {cm_id: _legend_mismatch(legend, cm_id.strip()) for cm_id in set(cm_ids)}
+        if any(mismatch.values()):
+            for index, cm_id in enumerate(cm_ids):
+                if (problem := mismatch[cm_id]) is not None:
+                    _note(found, index, problem)
+    checked: list[tuple[str, list[str | None]]] = []
+    for field_id, values in customs:
+        check = _custom_field_check(field_id, legend)
+        results = {value: check(value) for value in dict.fromkeys(values) if value is not None}
+        if any(problem is not None for _, problem in results.values()):
+            for index, value in enumerate(values):
+                if value is not None and (problem := results[value][1]) is not None:
+                    _note(found, index, problem)
+        checked.append(
+            (field_id, [None if value is None else results[value][0] for value in values])
+        )
+    return checked
 
 
-def _check_custom_fields(
-    lead: Lead, legend: Legend | None, problems: list[Problem]
-) -> dict[str, str] | None:
-    """The custom fields normalised, or None when nothing changed."""
-    if legend is not None and legend.cm_id and lead.cm_id.strip() not in ("", legend.cm_id):
-        problems.append(
+def _custom_field_check(field_id: str, legend: Legend | None) -> Callable[[str], CheckResult]:
+    """The check of one custom field's values: its ID must be digits, the legend must list it,
+    and its values must fit the legend's type for it."""
+    wire = f"custom_field[{field_id}]"
+    if not _FIELD_ID.fullmatch(field_id):
+        return _always(
             Problem(
-                "cm_id",
-                f"The legend is for LeadStream {legend.cm_id}, but this lead goes to "
-                f"{lead.cm_id.strip()}; custom field IDs differ between LeadStreams. Load the "
-                "legend of this LeadStream, or correct the LeadStream ID.",
+                wire,
+                f"Custom field ID {_shown(field_id)} is not a number. Use the digits of "
+                "custom_field[...] in PhoneBurner's legend, e.g. 195481.",
+            )
+        )
+    spec = legend.by_id(field_id) if legend is not None else None
+    if legend is not None and spec is None:
+        return _always(
+            Problem(
+                wire,
+                f"Custom field {field_id} is not in the legend, so PhoneBurner will ignore it. "
+                "Check the ID, or add the field to the legend.",
                 "warning",
             )
         )
-    changed: dict[str, str] = {}
-    for field_id, value in lead.custom_fields.items():
-        wire = f"custom_field[{field_id}]"
-        if not _FIELD_ID.fullmatch(field_id):
-            problems.append(
-                Problem(
-                    wire,
-                    f"Custom field ID {_shown(field_id)} is not a number. Use the digits of "
-                    "custom_field[...] in PhoneBurner's legend, e.g. 195481.",
-                )
-            )
-            continue
-        if legend is None:
-            continue
-        spec = legend.by_id(field_id)
-        if spec is None:
-            problems.append(
-                Problem(
-                    wire,
-                    f"Custom field {field_id} is not in the legend, so PhoneBurner will ignore "
-                    "it. Check the ID, or add the field to the legend.",
-                    "warning",
-                )
-            )
-            continue
-        if spec.type is FieldType.TEXT or not value.strip():
-            continue
-        formatted, error = _formatted(spec.type, value)
+    if spec is None or spec.type is FieldType.TEXT:
+        return _always(None)
+    kind, name = spec.type, spec.name
+
+    def check(value: str) -> CheckResult:
+        if not value.strip():
+            return value, None
+        formatted, error = _formatted(kind, value)
         if error is not None:
-            problems.append(Problem(wire, f"{spec.name} (custom field {field_id}): {error}"))
-            continue
-        if formatted != value:
-            changed[field_id] = formatted
-    if not changed:
-        return None
-    return {
-        field_id: changed.get(field_id, value) for field_id, value in lead.custom_fields.items()
-    }
+            return value, Problem(wire, f"{name} (custom field {field_id}): {error}")
+        return formatted, None
+
+    return check
+
+
+def _always(problem: Problem | None) -> Callable[[str], CheckResult]:
+    """A check that keeps every value as it is, with `problem` for each."""
+    return lambda value: (value, problem)
 
 
 def _formatted(kind: FieldType, value: str) -> tuple[str, str | None]:
@@ -559,28 +678,43 @@ def _format_once(kind: FieldType, value: str) -> tuple[str, str | None]:
 _format_remembered = lru_cache(maxsize=4096)(_format_once)
 
 
-def _check_additional_phones(
-    phones: list[Phone], region: str, problems: list[Problem]
-) -> list[Phone] | None:
-    """The additional phones normalised, or None when nothing changed."""
-    result: list[Phone] = []
-    changed = False
-    for index, phone in enumerate(phones):
-        wire = f"additional_phones[{index}]"
-        if not phone.number.strip():
-            problems.append(
-                Problem(
-                    wire,
-                    f"{_label(wire)} has no number. Type the number or remove that phone.",
-                )
-            )
-            result.append(phone)
-            continue
-        number, problem = check_phone(phone.number, region=region, field=wire)
+def _checked_additional_phones(
+    phones: list[list[Phone]], region: str, found: dict[int, list[Problem]]
+) -> list[list[Phone]]:
+    """Each lead's additional phones normalised, their problems noted in `found`. The same
+    number in the same place (`additional_phones[0]`…) is checked once."""
+    results: dict[tuple[str, int], CheckResult] = {}
+    checked: list[list[Phone]] = []
+    for index, own in enumerate(phones):
+        kept: list[Phone] = []
+        for place, phone in enumerate(own):
+            key = (phone.number, place)
+            result = results.get(key)
+            if result is None:
+                result = results[key] = _check_additional_phone(phone.number, place, region)
+            number, problem = result
+            if problem is not None:
+                _note(found, index, problem)
+            kept.append(phone if number == phone.number else Phone(number, phone.type, phone.label))
+        checked.append(kept)
+    return checked
+
+
+def _check_additional_phone(number: str, place: int, region: str) -> CheckResult:
+    wire = f"additional_phones[{place}]"
+    if not number.strip():
+        return number, Problem(
+            wire, f"{_label(wire)} has no number. Type the number or remove that phone."
+        )
+    return check_phone(number, region=region, field=wire)
+
+
+def _checked_tags(tags: list[list[str]], found: dict[int, list[Problem]]) -> list[list[str]]:
+    """Each lead's tags trimmed, empty ones left out (and noted in `found`)."""
+    checked: list[list[str]] = []
+    for index, own in enumerate(tags):
+        kept, problem = _check_tags(own)
         if problem is not None:
-            problems.append(problem)
-        if number != phone.number:
-            changed = True
-            phone = Phone(number, phone.type, phone.label)
-        result.append(phone)
-    return result if changed else None
+            _note(found, index, problem)
+        checked.append(kept)
+    return checked
