@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any, NamedTuple
 
+import numpy as np
 import pandas as pd
 
 from leadstream.prepare.batch import collector_paused
@@ -472,12 +473,13 @@ def _needs_formats(data: bytes) -> bool:
 def _read_xlsx(data: bytes, name: str, sheet: str | None) -> Table:
     """A workbook by python-calamine (fast), or by openpyxl when calamine cannot open it or
     the workbook pads numbers with zeros through a cell format."""
-    if not _needs_formats(data):
-        try:
-            return _read_xlsx_calamine(data, name, sheet)
-        except _CalamineFailed:
-            pass
-    return _read_xlsx_openpyxl(data, name, sheet)
+    with collector_paused():  # a list per row, all kept: see `batch`
+        if not _needs_formats(data):
+            try:
+                return _read_xlsx_calamine(data, name, sheet)
+            except _CalamineFailed:
+                pass
+        return _read_xlsx_openpyxl(data, name, sheet)
 
 
 class _CalamineFailed(Exception):
@@ -506,17 +508,13 @@ def _read_xlsx_calamine(data: bytes, name: str, sheet: str | None) -> Table:
                 if sheet_name not in opened:
                     opened[sheet_name] = workbook.get_sheet_by_name(sheet_name)
                 worksheet = opened[sheet_name]
-                found = (
-                    worksheet.iter_rows()
-                    if limit is not None
-                    else worksheet.to_python(skip_empty_area=False)
-                )
-                texts: list[list[str]] = []
-                for row in itertools.islice(found, limit):
-                    texts.append([_excel_text(value, "") for value in row])
-                    if len(texts) > MAX_ROWS + 1_001:
+                if limit is None:  # the whole sheet: already parsed, so check its size first
+                    every: list[list[Any]] = worksheet.to_python(skip_empty_area=False)
+                    if len(every) > MAX_ROWS + 1_001:
                         raise _too_many(name, None)
-                return texts
+                    return _texts_in_place(every)
+                found = itertools.islice(worksheet.iter_rows(), limit)
+                return [[_excel_text(value, "") for value in row] for row in found]
             except FileReadError:
                 raise
             except Exception as error:
@@ -625,6 +623,33 @@ def _sheet_rows(worksheet: object, name: str, limit: int | None) -> list[list[st
     return rows
 
 
+def _texts_in_place(rows: list[list[Any]]) -> list[list[str]]:
+    """`rows` of cell values (python-calamine's) with every cell made text by `_excel_text`,
+    changed in place. Most cells are text already and a column mostly holds one kind of value,
+    so the cells are looked at column by column: a column of text only is left as it is."""
+    width = len(rows[0]) if rows else 0
+    if len(set(map(len, rows))) > 1:  # not rectangular: cell by cell
+        rows[:] = [[v if type(v) is str else _excel_text(v, "") for v in row] for row in rows]
+        return rows
+    cells = list(itertools.chain.from_iterable(rows))
+    for position in range(width):
+        column = cells[position::width]
+        kinds = set(map(type, column))
+        kinds.discard(str)
+        if not kinds:
+            continue
+        if kinds <= {int, float} or kinds in ({bool}, {dt.date}, {dt.timedelta}):
+            # Equal values show the same (1 and 1.0 as "1"; text never equals these), so each
+            # distinct value is made text once: a column of dates repeats the same few days.
+            shown = {value: _excel_text(value, "") for value in set(column)}
+            texts = list(map(shown.__getitem__, column))
+        else:  # True == 1 but shows "TRUE"; an aware datetime equals one of another zone
+            texts = [v if type(v) is str else _excel_text(v, "") for v in column]
+        for row, text in zip(rows, texts, strict=True):
+            row[position] = text
+    return rows
+
+
 _ZERO_PADDED = re.compile(r"^0+$")
 
 
@@ -671,7 +696,7 @@ def _build_table(
 ) -> Table:
     header_at = _header_position(rows, name)
     raw_header = rows[header_at]
-    body, numbers, blank = _data_rows(rows, header_at, first_row + header_at)
+    body, numbers, blank, longest = _data_rows(rows, header_at, first_row + header_at)
     if not body:
         raise FileReadError(
             f"{name} has a header row but no data rows. Add the leads below the header, "
@@ -680,21 +705,23 @@ def _build_table(
     if len(body) > MAX_ROWS:
         raise _too_many(name, len(body))
 
-    header, columns = _to_columns(raw_header, body)
-    _check_cell_sizes(name, header, columns, numbers)
+    lengths = list(map(len, body))
+    header, columns = _to_columns(raw_header, body, lengths)
+    if longest > MAX_CELL_CHARS:  # else no cell can be: a row's cells together are not
+        _check_cell_sizes(name, header, columns, numbers)
     names = _unique_headers(header)
     keep = [
         i for i in range(len(header)) if header[i].strip() or any(c.strip() for c in columns[i])
     ]
     if blank:
         notes.append(f"{_count(blank, 'blank row')} ignored.")
-    notes += _shape_notes(raw_header, header, names, keep, body, numbers)
+    notes += _shape_notes(raw_header, header, names, keep, lengths, numbers)
     if delimiter is not None and delimiter != ",":
         notes.append(
             f"Columns are separated by {_DELIMITER_NAMES.get(delimiter, repr(delimiter))}s."
         )
 
-    frame = pd.DataFrame({names[i]: columns[i] for i in keep}, dtype=object)
+    frame = _object_frame([names[i] for i in keep], [columns[i] for i in keep], len(body))
     return Table(
         frame=frame,
         filename=name,
@@ -717,19 +744,20 @@ def _header_position(rows: list[list[str]], name: str) -> int:
 
 def _data_rows(
     rows: list[list[str]], header_at: int, header_number: int
-) -> tuple[list[list[str]], list[int], int]:
-    """The rows below the header that have any text, their spreadsheet row numbers, and how
-    many blank rows were left out."""
-    body: list[list[str]] = []
-    numbers: list[int] = []
-    blank = 0
-    for offset, row in enumerate(rows[header_at + 1 :], start=1):
-        if not _has_text(row):
-            blank += 1
-            continue
-        body.append(row)
-        numbers.append(header_number + offset)
-    return body, numbers, blank
+) -> tuple[list[list[str]], list[int], int, int]:
+    """The rows below the header that have any text, their spreadsheet row numbers, how many
+    blank rows were left out, and the length of the longest row's cells joined (no cell of
+    any row is longer). Each step is one C call over all the rows, as in `_has_text`."""
+    below = rows[header_at + 1 :]
+    joined = list(map("".join, below))
+    longest = max(map(len, joined), default=0)
+    filled = list(map(str.strip, joined))
+    del joined
+    numbers = range(header_number + 1, header_number + 1 + len(below))
+    if all(filled):
+        return below, list(numbers), 0, longest
+    body = list(itertools.compress(below, filled))
+    return body, list(itertools.compress(numbers, filled)), len(below) - len(body), longest
 
 
 def _has_text(row: list[str]) -> bool:
@@ -737,15 +765,36 @@ def _has_text(row: list[str]) -> bool:
     return bool("".join(row).strip())
 
 
-def _to_columns(raw_header: list[str], body: list[list[str]]) -> tuple[list[str], list[list[str]]]:
+def _to_columns(
+    raw_header: list[str], body: list[list[str]], lengths: list[int]
+) -> tuple[list[str], list[list[str]]]:
     """The header and the cells column by column, as wide as the widest row: a short row is
-    padded with empty cells, a long one's extra cells go under headers left empty."""
+    padded with empty cells, a long one's extra cells go under headers left empty.
+
+    `lengths` are the rows' lengths. The cells are laid end to end in one list, and a column
+    is every `widest`-th of them (a slice: no Python step a cell)."""
     width = len(raw_header)
-    widest = max(width, *(len(row) for row in body))
+    widest = max(width, *lengths)
     header = [raw_header[i] if i < width else "" for i in range(widest)]
-    padded = (row if len(row) == widest else row + [""] * (widest - len(row)) for row in body)
-    columns = [list(column) for column in zip(*padded, strict=True)]
+    if min(lengths) == widest:
+        padded: Iterable[list[str]] = body
+    else:
+        padded = (row if len(row) == widest else row + [""] * (widest - len(row)) for row in body)
+    cells = list(itertools.chain.from_iterable(padded))
+    columns = [cells[i::widest] for i in range(widest)]
     return header, columns
+
+
+def _object_frame(names: list[str], columns: list[list[str]], length: int) -> pd.DataFrame:
+    """The frame of `columns` (each `length` long) named `names`, of dtype object: what
+    `pd.DataFrame(dict(zip(names, columns)), dtype=object)` makes (one block of objects), but
+    filled in one array column by column instead of converted by pandas one list at a time."""
+    if not columns:
+        return pd.DataFrame({}, dtype=object)
+    values = np.empty((len(columns), length), dtype=object)
+    for position, column in enumerate(columns):
+        values[position] = column
+    return pd.DataFrame(values.T, columns=names, dtype=object, copy=False)
 
 
 def _shape_notes(
@@ -753,7 +802,7 @@ def _shape_notes(
     header: list[str],
     names: list[str],
     keep: list[int],
-    body: list[list[str]],
+    lengths: list[int],
     numbers: list[int],
 ) -> list[str]:
     """Notes on what reading changed: empty columns left out, names made unique or filled
@@ -768,8 +817,12 @@ def _shape_notes(
         for i in keep
         if i < width and names[i] != " ".join(header[i].split())
     ]
-    longer = [(numbers[i], len(row)) for i, row in enumerate(body) if len(row) > width]
-    shorter = sum(1 for row in body if len(row) < width)
+    longer = (
+        [(numbers[i], n) for i, n in enumerate(lengths) if n > width]
+        if max(lengths) > width
+        else []
+    )
+    shorter = sum(1 for n in lengths if n < width) if min(lengths) < width else 0
     if dropped:
         notes.append(f"{_count(dropped, 'empty column')} without a header ignored.")
     if renamed:
