@@ -486,9 +486,7 @@ def check_leads(
     values["email"] = _checked(column("email", blank), check_email, found)
     values["phone"] = _checked(column("phone", blank), partial(check_phone, region=region), found)
     for name, check in (("state", check_state), ("zip", check_zip)):
-        values[name] = _checked_by_country(
-            column(name, blank), country, partial(check, region=region), found
-        )
+        values[name] = _checked_by_country(column(name, blank), country, check, region, found)
     customs = _checked_custom_fields(leads.custom_fields, column("cm_id", blank), legend, found)
     for name in ("user_id", "cm_id"):
         values[name] = _checked(column(name, blank), partial(_check_routing, name), found)
@@ -529,13 +527,18 @@ def _checked_by_country(
     values: list[str],
     countries: list[str],
     check: Callable[..., CheckResult],
+    region: str,
     found: dict[int, list[Problem]],
 ) -> list[str]:
-    """As `_checked`, for a check that also depends on each lead's country (state, ZIP)."""
-    if not any(countries):  # the usual file: no country column
-        return _checked(values, partial(check, country=""), found)
-    pairs = list(zip(values, countries, strict=True))
-    results = {pair: check(pair[0], country=pair[1]) for pair in dict.fromkeys(pairs)}
+    """As `_checked`, for a check that also depends on each lead's country (state, ZIP):
+    only whether it is the US matters, so every spelling of the US is checked as one."""
+    home = {country: "US" if _is_us(country, region) else country for country in set(countries)}
+    if len(set(home.values())) == 1:  # the usual file: one country, or none given
+        return _checked(values, partial(check, country=home[countries[0]], region=region), found)
+    pairs = [(value, home[country]) for value, country in zip(values, countries, strict=True)]
+    results = {
+        pair: check(pair[0], country=pair[1], region=region) for pair in dict.fromkeys(pairs)
+    }
     for index, pair in enumerate(pairs):
         if (problem := results[pair][1]) is not None:
             _note(found, index, problem)
