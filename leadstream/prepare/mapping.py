@@ -25,6 +25,7 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import Literal
 
 import pandas as pd
@@ -844,7 +845,8 @@ def prepare_rows(
         checked = check_leads(columns, legend=legend, region=region)
         leads = checked.columns.leads()
         found = checked.problems
-        rows = list(zip(*cells, strict=True)) if cells else [() for _ in range(count)]
+        # One row of cells at a time: a list of them all would hold 100,000 more tuples.
+        rows = zip(*cells, strict=True) if cells else repeat((), count)
         return [
             PreparedRow(
                 index,

@@ -14,20 +14,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis_profiles import examples
 
-from leadstream.prepare.legend import FieldType, Legend, LegendField
+from leadstream.prepare.legend import Legend
 from leadstream.prepare.mapping import ColumnMapping, prepare_rows
 from leadstream.prepare.validate import LeadColumns, check_leads, validate_lead
 from leadstream.protocol.lead import LEAD_FIELDS, Lead, Phone, PhoneType
+from leadstream.sandbox.account import Account
 
-LEGEND = Legend(
-    fields=(
-        LegendField("195481", "Follow Up Date", FieldType.DATE),
-        LegendField("300100", "Do Not Call", FieldType.CHECKBOX),
-        LegendField("297989", "Reference #", FieldType.TEXT),
-    ),
-    name="Demo LeadStream",
-    cm_id="576846",
-)
+# The sandbox's demo LeadStream: a date, a checkbox and a text field.
+LEGEND = Account.demo().leadstreams[0].legend
 CUSTOM_IDS = ("195481", "300100", "297989", "12ab", "888888")
 
 EMAILS = ["ann@example.com", "Ann@Example.COM ", "not an email", "", "  ", "josé@exämple.com"]
