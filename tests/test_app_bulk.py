@@ -22,11 +22,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from deliveries import refused
 from streamlit.testing.v1 import AppTest
 
-from leadstream.deliver.client import Attempt, Delivery
 from leadstream.deliver.journal import JOURNAL_FILENAME, Journal, NewRow
-from leadstream.deliver.outcomes import AttemptKind, DeliveryOutcome
 from leadstream.deliver.target import DEMO_CM_ID, DEMO_USER_ID, Target
 from leadstream.protocol.lead import Lead
 
@@ -472,22 +471,6 @@ def test_resume_offer_after_a_restart(home: Path, token: str) -> None:
     assert all(b.key != f"run.open.{run_id}" for b in at.button)  # nothing left unfinished
 
 
-def _refused() -> Delivery:
-    """What the client reports when the server could not be reached on any try."""
-    attempt = Attempt(
-        number=1,
-        started_at=time.time(),
-        duration_s=0.01,
-        status=None,
-        masked_url="http://127.0.0.1:9/api/vendor/put_contact?key=****",
-        body="",
-        error="connection refused",
-        kind=AttemptKind.NOT_TAKEN,
-        code="NO CONNECTION",
-    )
-    return Delivery(DeliveryOutcome.FAILED, None, (attempt,))
-
-
 @pytest.mark.slow
 def test_resend_failed_rows_starts_a_run_with_just_those(home: Path, token: str) -> None:
     leads = [
@@ -513,7 +496,7 @@ def test_resend_failed_rows_starts_a_run_with_just_those(home: Path, token: str)
         )
         journal.begin_run(run_id)
         for row in journal.claim_next_rows(run_id, 2):
-            journal.finish_row(run_id, row.row, _refused())
+            journal.finish_row(run_id, row.row, refused())
         journal.set_run_status(run_id, "finished")
 
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import signal
 import subprocess
 import sys
@@ -13,6 +12,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from cli_process import cli_argv, cli_env, run_cli, send_argv, wait_for_stored
 
 import leadstream.deliver.target
 from leadstream.cli import main
@@ -20,7 +20,6 @@ from leadstream.deliver.journal import Journal
 from leadstream.deliver.target import DEMO_KEY
 from leadstream.sandbox import Account, Faults, SandboxServer
 
-REPO = Path(__file__).resolve().parents[1]
 HEADER = ["First Name", "Last Name", "Email", "Phone", "Note"]
 
 
@@ -262,36 +261,13 @@ def test_live_needs_confirmation(
 def test_kill_9_midway_then_resume_loses_and_doubles_nothing(tmp_path: Path) -> None:
     count = 300
     leads = write_leads(tmp_path / "leads.csv", count)
-    env = {
-        **os.environ,
-        "LEADSTREAM_HOME": str(tmp_path / "home"),
-        "LEADSTREAM_KEY": DEMO_KEY,
-        "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
-    }
+    env = cli_env(tmp_path / "home")
     with SandboxServer(Account.demo(), faults=Faults(latency_ms=25), log=None) as server:
-        argv = [
-            sys.executable,
-            "-m",
-            "leadstream",
-            "send",
-            str(leads),
-            "--url",
-            server.url,
-            "--user-id",
-            "377310706",
-            "--cm-id",
-            "576846",
-            "--concurrency",
-            "4",
-        ]
+        argv = send_argv(leads, server)
         first = subprocess.Popen(
             argv, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
         )
-        deadline = time.monotonic() + 60
-        while len(server.leads()) < count // 3:
-            assert first.poll() is None, first.communicate()
-            assert time.monotonic() < deadline, "the first run made no progress"
-            time.sleep(0.01)
+        wait_for_stored(server, first, count // 3, "the first run made no progress")
         first.send_signal(signal.SIGKILL)
         first.communicate(timeout=30)
         assert first.returncode == -signal.SIGKILL
@@ -299,23 +275,11 @@ def test_kill_9_midway_then_resume_loses_and_doubles_nothing(tmp_path: Path) -> 
         stored_before = len(server.leads())
         assert stored_before < count
 
-        listed = subprocess.run(
-            [sys.executable, "-m", "leadstream", "runs"],
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        listed = run_cli(cli_argv("runs"), cwd=tmp_path, env=env, timeout=60)
         assert "interrupted" in listed.stdout
 
-        resumed = subprocess.run(
-            [*argv, "--resume", "1", "--results", "out.csv"],
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
+        resumed = run_cli(
+            [*argv, "--resume", "1", "--results", "out.csv"], cwd=tmp_path, env=env, timeout=120
         )
         assert resumed.returncode == 0, resumed.stderr
         stored = server.leads()
@@ -479,29 +443,10 @@ def test_run_cancel_export_and_unknown_runs(
 
 def test_run_pause_reaches_a_run_another_process_sends(home: Path, tmp_path: Path) -> None:
     leads = write_leads(tmp_path / "leads.csv", 300)
-    env = {
-        **os.environ,
-        "LEADSTREAM_HOME": str(home),
-        "LEADSTREAM_KEY": DEMO_KEY,
-        "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
-    }
+    env = cli_env(home)
     with SandboxServer(Account.demo(), faults=Faults(latency_ms=25), log=None) as server:
         sender = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "leadstream",
-                "send",
-                str(leads),
-                "--url",
-                server.url,
-                "--user-id",
-                "377310706",
-                "--cm-id",
-                "576846",
-                "--concurrency",
-                "2",
-            ],
+            send_argv(leads, server, concurrency=2),
             cwd=tmp_path,
             env=env,
             stdout=subprocess.PIPE,
@@ -509,19 +454,8 @@ def test_run_pause_reaches_a_run_another_process_sends(home: Path, tmp_path: Pat
             text=True,
         )
         try:
-            deadline = time.monotonic() + 60
-            while len(server.leads()) < 10:
-                assert sender.poll() is None, sender.communicate()
-                assert time.monotonic() < deadline
-                time.sleep(0.02)
-            paused = subprocess.run(
-                [sys.executable, "-m", "leadstream", "run", "pause", "1"],
-                cwd=tmp_path,
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=90,
-            )
+            wait_for_stored(server, sender, 10, "the sender made no progress", every=0.02)
+            paused = run_cli(cli_argv("run", "pause", "1"), cwd=tmp_path, env=env, timeout=90)
             out, err = sender.communicate(timeout=60)
         finally:
             sender.kill()

@@ -7,22 +7,19 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import os
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
 
 import pytest
+from cli_process import cli_argv, cli_env, run_cli, send_argv, wait_for_stored
 
 from leadstream.deliver.journal import Journal, default_sender
-from leadstream.deliver.target import DEMO_KEY
 from leadstream.sandbox import Account, Faults, SandboxServer
 from leadstream.sandbox.rules import StoredLead
 
-REPO = Path(__file__).resolve().parents[1]
 NO_EMAIL_ACCOUNT = dataclasses.replace(Account.demo(), require_email=False)
 
 
@@ -37,34 +34,9 @@ def write_leads(path: Path, count: int) -> Path:
     return path
 
 
-def desk_env(tmp_path: Path, name: str, url: str, **extra: str) -> dict[str, str]:
-    return {
-        **os.environ,
-        "LEADSTREAM_HOME": str(tmp_path / name),
-        "LEADSTREAM_DATABASE_URL": url,
-        "LEADSTREAM_KEY": DEMO_KEY,
-        "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
-        **extra,
-    }
-
-
-def send_argv(leads: Path, server: SandboxServer, *more: str) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "leadstream",
-        "send",
-        str(leads),
-        "--url",
-        server.url,
-        "--user-id",
-        "377310706",
-        "--cm-id",
-        "576846",
-        "--concurrency",
-        "4",
-        *more,
-    ]
+def desk_env(tmp_path: Path, name: str, url: str) -> dict[str, str]:
+    """A desk's environment: its own LEADSTREAM_HOME, the team's journal at `url`."""
+    return cli_env(tmp_path / name, LEADSTREAM_DATABASE_URL=url)
 
 
 def identities(stored: list[StoredLead]) -> Counter[str]:
@@ -133,35 +105,17 @@ def test_a_killed_desk_run_is_finished_from_another_desk(pg_url: str, tmp_path: 
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )
-        deadline = time.monotonic() + 60
-        while len(server.leads()) < count // 3:
-            assert first.poll() is None, first.communicate()
-            assert time.monotonic() < deadline, "the first desk made no progress"
-            time.sleep(0.01)
+        wait_for_stored(server, first, count // 3, "the first desk made no progress")
         first.send_signal(signal.SIGKILL)
         first.communicate(timeout=30)
         time.sleep(0.2)  # requests the dead desk left on the wire finish server-side
 
         other = desk_env(tmp_path, "desk-b", pg_url)
-        listed = subprocess.run(
-            [sys.executable, "-m", "leadstream", "runs"],
-            cwd=tmp_path,
-            env=other,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        listed = run_cli(cli_argv("runs"), cwd=tmp_path, env=other, timeout=60)
         # The other desk sees the team's unfinished run, and whose it is.
         assert "interrupted" in listed.stdout, listed.stdout + listed.stderr
         assert f"by {default_sender()}" in listed.stdout
-        resumed = subprocess.run(
-            [sys.executable, "-m", "leadstream", "send", "--resume", "1"],
-            cwd=tmp_path,
-            env=other,
-            capture_output=True,
-            text=True,
-            timeout=180,
-        )
+        resumed = run_cli(cli_argv("send", "--resume", "1"), cwd=tmp_path, env=other, timeout=180)
         assert resumed.returncode == 0, resumed.stderr
         stored = server.leads()
 

@@ -8,38 +8,21 @@ rows failed (the server could not be reached), a paused run from the CLI and an 
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from deliveries import refused
 from playwright.sync_api import expect
 from screenshots import rerun, running_app, wait_idle
 
-from leadstream.deliver.client import Attempt, Delivery
 from leadstream.deliver.journal import JOURNAL_FILENAME, Journal, NewRow
-from leadstream.deliver.outcomes import AttemptKind, DeliveryOutcome
 from leadstream.deliver.target import Target
 from leadstream.protocol.lead import Lead
 
 ROW_HEIGHT = 35  # Streamlit's grid draws rows and its header this tall
 OLD_SANDBOX = Target.sandbox("http://127.0.0.1:9/api/vendor/put_contact")
-
-
-def _refused() -> Delivery:
-    attempt = Attempt(
-        number=1,
-        started_at=time.time(),
-        duration_s=0.01,
-        status=None,
-        masked_url="http://127.0.0.1:9/api/vendor/put_contact?key=****",
-        body="",
-        error="connection refused",
-        kind=AttemptKind.NOT_TAKEN,
-        code="NO CONNECTION",
-    )
-    return Delivery(DeliveryOutcome.FAILED, None, (attempt,))
 
 
 def _rows(n: int) -> list[NewRow]:
@@ -52,7 +35,7 @@ def _prepare(home: Path) -> None:
         failed = journal.create_run(target=OLD_SANDBOX, source_name="monday.csv", rows=_rows(3))
         journal.begin_run(failed)
         for row in journal.claim_next_rows(failed, 3):
-            journal.finish_row(failed, row.row, _refused())
+            journal.finish_row(failed, row.row, refused())
         journal.set_run_status(failed, "finished")
         journal.create_run(
             target=OLD_SANDBOX, source_name="tuesday.csv", rows=_rows(2), origin="cli"
