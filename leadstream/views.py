@@ -276,7 +276,9 @@ def fit_mapping(loaded: ColumnMapping, columns: Sequence[str]) -> tuple[ColumnMa
     quietly."""
     missing = [h for h, target in loaded.columns.items() if target and h not in columns]
     fitted = ColumnMapping(
-        {column: loaded.columns.get(column) for column in columns}, dict(loaded.constants)
+        {column: loaded.columns.get(column) for column in columns},
+        dict(loaded.constants),
+        {h: day_first for h, day_first in loaded.day_first.items() if h in columns},
     )
     return fitted, missing
 
@@ -360,7 +362,7 @@ def with_row_values(
     for target, value in (("cm_id", cm_id), ("user_id", user_id), ("tags", tags)):
         if value := value.strip():
             constants[target] = value
-    return ColumnMapping(dict(mapping.columns), constants)
+    return ColumnMapping(dict(mapping.columns), constants, dict(mapping.day_first))
 
 
 # --- The checked preview ---------------------------------------------------------------------

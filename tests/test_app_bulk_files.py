@@ -170,3 +170,29 @@ def test_the_full_name_split_is_shown_above_the_preview(page: AppTest) -> None:
     shown = texts(at.info).replace("\\", "")
     assert "Column “Full Name” is split into first and last name" in shown
     assert "“Jane Smith” → first “Jane”, last “Smith”" in shown
+
+
+def test_the_person_says_how_dates_that_read_two_ways_are_written(page: AppTest) -> None:
+    text = "Email,Follow Up Date\nuk1@example.com,1/5/2026\nuk2@example.com,3/4/2026\n"
+    at = upload(page, "uk.csv", text.encode())
+    question = "How are the dates in “Follow Up Date” written?"
+    [choice] = [r for r in at.radio if r.label == question]
+    assert choice.value is False  # nothing shows the order: month first, as in the US
+    assert "Month first: 1/5/2026 is January 5, 2026" in choice.options
+    assert "Day first: 1/5/2026 is May 1, 2026" in choice.options
+    assert _sent_dates(at) == ["01/05/2026", "03/04/2026"]
+
+    choice.set_value(True).run()
+    assert not at.exception, at.exception
+    assert _sent_dates(at) == ["05/01/2026", "04/03/2026"]
+    shown = texts(at.info).replace("\\", "")
+    assert "its dates are read day first, as you chose (1/5/2026 is May 1, 2026)" in shown
+    [choice] = [r for r in at.radio if r.label == question]
+    assert choice.value is True
+    # The choice is part of the mapping: saved with it, and sent with the run's settings.
+    assert at.session_state["bulk.mapping"].day_first == {"Follow Up Date": True}
+
+
+def _sent_dates(at: AppTest) -> list[str]:
+    _, prepared = at.session_state["bulk.prepared"]
+    return [row.lead.custom_fields["195481"] for row in prepared]

@@ -11,6 +11,8 @@ from leadstream.prepare.mapping import (
     MappingError,
     PreparedRow,
     auto_match,
+    date_columns,
+    date_notes,
     find_duplicates,
     normalize_target,
     prepare_rows,
@@ -180,10 +182,22 @@ def test_mapping_json_round_trip() -> None:
             "Notes": None,
         },
         {"cm_id": "576846", "tags": "Imported, Spring"},
+        {"Follow Up Date": True},
     )
     text = mapping.to_json()
     assert json.loads(text)["version"] == 1
+    assert json.loads(text)["date_order"] == {"Follow Up Date": "day first"}
     assert ColumnMapping.from_json(text) == mapping
+
+
+def test_a_date_order_is_chosen_changed_and_forgotten_per_column() -> None:
+    mapping = ColumnMapping({"Due": "custom_field[195481]"}).with_date_order("Due", True)
+    assert mapping.day_first == {"Due": True}
+    assert mapping.with_column("Email", "email").day_first == {"Due": True}
+    assert mapping.with_constant("cm_id", "576846").day_first == {"Due": True}
+    assert mapping.with_date_order("Due", False).day_first == {"Due": False}
+    assert mapping.with_date_order("Due", None).day_first == {}
+    assert "date_order" not in json.loads(ColumnMapping({"Due": "email"}).to_json())
 
 
 def test_mapping_json_is_normalised_when_read() -> None:
@@ -205,6 +219,8 @@ BAD_MAPPING_FILES = [
     ('{"constants": []}', "must map targets to values"),
     ('{"version": 2, "columns": {}}', "version 2"),
     ('{"columns": {}, "extra": 1}', "unknown entries: extra"),
+    ('{"date_order": ["Due"]}', '"date_order" must map column names'),
+    ('{"date_order": {"Due": "year first"}}', "column 'Due' are written 'year first'"),
 ]
 
 
@@ -498,3 +514,42 @@ def test_the_example_file_end_to_end() -> None:
     assert {p.field for p in rows[3].errors} == {"email", "custom_field[195481]"}
     assert rows[1].lead.zip == "02108"
     assert find_duplicates(rows) == {4: 0}
+
+
+# dates in the column, the person's choice (None: none made) → the dates sent, or the error
+DATE_ORDERS = [
+    pytest.param(["1/5/2026", "3/4/2026"], None, ["01/05/2026", "03/04/2026"], id="us-default"),
+    pytest.param(["1/5/2026", "3/4/2026"], True, ["05/01/2026", "04/03/2026"], id="day-first"),
+    pytest.param(["24/12/2026", "1/5/2026"], None, ["12/24/2026", "05/01/2026"], id="detected"),
+    pytest.param(["24/12/2026", "1/5/2026"], False, [None, "01/05/2026"], id="month-first-wins"),
+]
+
+
+@pytest.mark.parametrize(("dates", "day_first", "sent"), DATE_ORDERS)
+def test_a_date_column_is_read_in_the_order_chosen_else_the_one_it_shows(
+    dates: list[str], day_first: bool | None, sent: list[str | None]
+) -> None:
+    frame = pd.DataFrame({"Email": ["a@example.com", "b@example.com"], "Due": dates})
+    mapping = ColumnMapping({"Email": "email", "Due": "custom_field[195481]"}, {}).with_date_order(
+        "Due", day_first
+    )
+    rows = prepare_rows(frame, mapping, legend=LEGEND)
+    for row, expected in zip(rows, sent, strict=True):
+        if expected is None:  # 24/12/2026 cannot be month first: refused, naming row and column
+            assert row.status == "invalid"
+            assert row.errors[0].message.startswith("Row 2, column “Due”: Follow Up Date:")
+        else:
+            assert row.lead.custom_fields == {"195481": expected}
+
+
+def test_the_date_notes_say_how_each_column_is_read() -> None:
+    frame = pd.DataFrame({"Due": ["1/5/2026", "3/4/2026"]})
+    mapping = ColumnMapping({"Due": "custom_field[195481]"})
+    [column] = date_columns(frame, mapping, LEGEND)
+    assert (column.two_ways, column.day_first, column.example) == (True, False, "1/5/2026")
+    [note] = date_notes(frame, mapping, LEGEND)
+    assert "read month first (1/5/2026 is January 5, 2026); if they are written day first" in note
+    [note] = date_notes(frame, mapping.with_date_order("Due", True), LEGEND)
+    assert note == (
+        "Column “Due”: its dates are read day first, as you chose (1/5/2026 is May 1, 2026)."
+    )

@@ -28,6 +28,7 @@ LEGEND = Legend(
 MAPPING = ColumnMapping(
     {"First Name": "firstname", "E-mail": "email", "Notes": None, "Ref": "custom_field[297989]"},
     {"cm_id": "576846", "user_id": "377310706"},
+    {"Ref": True},
 )
 
 FULL = RunSettings(
@@ -196,6 +197,7 @@ settings = st.builds(
             texts.filter(str.strip).map(str.strip),
             max_size=3,
         ),
+        st.dictionaries(texts, st.booleans(), max_size=2),
     ),
     concurrency=st.integers(1, 64),
     rate_per_s=st.none() | st.floats(0.01, 1000),

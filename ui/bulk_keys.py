@@ -23,6 +23,7 @@ __all__ = [
     "CONCURRENCY",
     "CONFIRM",
     "DATE_NOTES",
+    "DATE_ORDER",
     "DELIMITER",
     "DETECTED",
     "ENCODING",
@@ -81,7 +82,8 @@ NOTICES = K + "notices"
 DETECTED = K + "detected"
 CARRIED = K + "carried"
 REMEMBERED = K + "remembered"  # header → choice, over every sheet and file seen
-DATE_NOTES = K + "date_notes"  # (prepared key, how the date columns are read)
+DATE_NOTES = K + "date_notes"  # (prepared key, notes on the date columns, the date columns)
+DATE_ORDER = K + "date_order."  # + the column's checksum: how its dates are written
 GUARD = K + "guard"  # (prepared key, columns whose values mostly fail their field's check)
 
 # Widgets whose values survive a page switch (app.py keeps every `keep.*` key).

@@ -164,7 +164,7 @@ def _on_mapping_upload(key: str, columns: tuple[str, ...]) -> None:
         notify("error", f"{uploaded.name}: {error}")
         return
     fitted, missing = view.fit_mapping(loaded, columns)
-    state[MAPPING] = ColumnMapping(dict(fitted.columns), {})
+    state[MAPPING] = ColumnMapping(dict(fitted.columns), {}, dict(fitted.day_first))
     constants = dict(fitted.constants)
     state[CM_ID] = constants.pop("cm_id", state.get(CM_ID, ""))
     state[USER_ID] = constants.pop("user_id", state.get(USER_ID, ""))

@@ -9,6 +9,7 @@ depend on, so a click that changes none of it redoes none of it.
 
 from __future__ import annotations
 
+import zlib
 from typing import Any
 
 import streamlit as st
@@ -20,7 +21,9 @@ from leadstream.prepare.files import Table
 from leadstream.prepare.legend import Legend
 from leadstream.prepare.mapping import (
     ColumnMapping,
+    DateColumn,
     PreparedRow,
+    date_columns,
     date_notes,
     full_name_note,
     prepare_rows,
@@ -28,8 +31,10 @@ from leadstream.prepare.mapping import (
 from ui import state as ui
 from ui.bulk_keys import (
     DATE_NOTES,
+    DATE_ORDER,
     FILTER,
     INCLUDE_DUPLICATES,
+    MAPPING,
     PREPARED,
     PREVIEW,
     SEND_WARNINGS,
@@ -112,10 +117,17 @@ def preview_step(
     prepared_key, prepared = _prepared(stored, table, mapping, legend)
     noted = state.get(DATE_NOTES)
     if noted is None or noted[0] != prepared_key:
-        noted = (prepared_key, date_notes(table.frame, mapping, legend))
+        noted = (
+            prepared_key,
+            date_notes(table.frame, mapping, legend),
+            date_columns(table.frame, mapping, legend),
+        )
         state[DATE_NOTES] = noted
     for date_note in noted[1]:
         st.info(md(date_note), icon=":material/calendar_month:")
+    for column in noted[2]:
+        if column.two_ways:
+            _date_order_choice(column)
     if name_note := full_name_note(table.frame, mapping):
         st.info(md(name_note), icon=":material/badge:")
     # Planned before the choices are drawn (their values are already in the session), so the
@@ -132,6 +144,31 @@ def preview_step(
     choice, shown = _filter_bar(stored, table, preview)
     _preview_rows(choice, shown, conn, legend)
     return key, preview
+
+
+def _date_order_choice(column: DateColumn) -> None:
+    """Month first or day first, for a date column whose dates read two ways (1/5/2025)."""
+    # The choice in the mapping is part of the key: when the mapping changes by another way
+    # (matched again, loaded from a file), the radio starts from it again.
+    key = f"{DATE_ORDER}{zlib.crc32(column.header.encode())}.{column.chosen}"
+    example = column.example
+    st.radio(
+        f"How are the dates in “{md(column.header)}” written?",
+        [False, True],
+        index=int(column.day_first),
+        format_func=lambda day_first: (
+            f"{'Day' if day_first else 'Month'} first: {example} is "
+            f"{column.reads(example, day_first)}"
+        ),
+        horizontal=True,
+        key=key,
+        on_change=_choose_date_order,
+        args=(column.header, key),
+    )
+
+
+def _choose_date_order(header: str, key: str) -> None:
+    state[MAPPING] = state[MAPPING].with_date_order(header, bool(state[key]))
 
 
 def _row_choices(warned: int) -> None:

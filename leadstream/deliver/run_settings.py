@@ -93,7 +93,7 @@ class RunSettings:
             "user_id": self.user_id,
             "cm_id": self.cm_id,
             "legend": legend,
-            "mapping": {"columns": self.mapping.columns, "constants": self.mapping.constants},
+            "mapping": {k: v for k, v in self.mapping.to_document().items() if k != "version"},
             "concurrency": self.concurrency,
             "rate_per_s": self.rate_per_s,
             "canary": self.canary,

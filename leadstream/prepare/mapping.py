@@ -31,7 +31,7 @@ from typing import Literal
 import pandas as pd
 
 from leadstream.prepare.batch import collector_paused
-from leadstream.prepare.dates import column_date_order, long_date, to_date
+from leadstream.prepare.dates import ColumnDates, column_date_order, long_date, to_date
 from leadstream.prepare.headers import FULL_NAME, match_headers, split_full_name
 from leadstream.prepare.identity import lead_identity
 from leadstream.prepare.legend import FieldType, Legend, LegendField, ValueFormatError, format_value
@@ -45,10 +45,12 @@ __all__ = [
     "TAGS",
     "ColumnMapping",
     "ColumnMismatch",
+    "DateColumn",
     "MappingError",
     "PreparedRow",
     "RowStatus",
     "auto_match",
+    "date_columns",
     "date_notes",
     "find_duplicates",
     "full_name_note",
@@ -64,6 +66,8 @@ __all__ = [
 TAGS = "tags"
 PHONE_PREFIX = "phone:"
 MAPPING_VERSION = 1
+DATE_ORDER = "date_order"  # the mapping file's entry for how date columns are written
+_ORDER_WORDS = {True: "day first", False: "month first"}
 
 _FIELDS = {spec.name: spec for spec in LEAD_FIELDS}
 _CUSTOM = re.compile(r"^custom_field\[(?P<id>[A-Za-z0-9_-]+)\]$")
@@ -193,11 +197,14 @@ def _repeatable(target: str) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class ColumnMapping:
-    """Which target each column fills (`columns`: header → target or None) and the values every
-    row gets (`constants`: target → value)."""
+    """Which target each column fills (`columns`: header → target or None), the values every
+    row gets (`constants`: target → value), and how the person says a date column is written
+    (`day_first`: header → True for day first, False for month first; a column not in it is
+    judged from its values)."""
 
     columns: dict[str, str | None] = field(default_factory=dict)
     constants: dict[str, str] = field(default_factory=dict)
+    day_first: dict[str, bool] = field(default_factory=dict)
 
     @property
     def mapped(self) -> dict[str, str]:
@@ -211,7 +218,9 @@ class ColumnMapping:
     def with_column(self, header: str, target: str | None) -> ColumnMapping:
         """A copy with `header` mapped to `target`."""
         return ColumnMapping(
-            {**self.columns, header: normalize_target(target)}, dict(self.constants)
+            {**self.columns, header: normalize_target(target)},
+            dict(self.constants),
+            dict(self.day_first),
         )
 
     def with_constant(self, target: str, value: str) -> ColumnMapping:
@@ -222,16 +231,30 @@ class ColumnMapping:
         constants = {k: v for k, v in self.constants.items() if k != canonical}
         if value.strip():
             constants[canonical] = value.strip()
-        return ColumnMapping(dict(self.columns), constants)
+        return ColumnMapping(dict(self.columns), constants, dict(self.day_first))
 
-    def to_json(self) -> str:
-        """The mapping as a JSON document a person can read and edit."""
-        document = {
+    def with_date_order(self, header: str, day_first: bool | None) -> ColumnMapping:
+        """A copy where the dates of column `header` are read day first (True) or month first
+        (False), or judged from its values again (None)."""
+        orders = {h: v for h, v in self.day_first.items() if h != header}
+        if day_first is not None:
+            orders[header] = day_first
+        return ColumnMapping(dict(self.columns), dict(self.constants), orders)
+
+    def to_document(self) -> dict[str, object]:
+        """The mapping as `to_json` writes it, before it is made text."""
+        document: dict[str, object] = {
             "version": MAPPING_VERSION,
             "columns": self.columns,
             "constants": self.constants,
         }
-        return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+        if self.day_first:
+            document[DATE_ORDER] = {h: _ORDER_WORDS[v] for h, v in self.day_first.items()}
+        return document
+
+    def to_json(self) -> str:
+        """The mapping as a JSON document a person can read and edit."""
+        return json.dumps(self.to_document(), indent=2, ensure_ascii=False) + "\n"
 
     @classmethod
     def from_json(cls, text: str) -> ColumnMapping:
@@ -259,11 +282,11 @@ class ColumnMapping:
                 f"This mapping file is version {_quoted(version)}; this app reads version "
                 f"{MAPPING_VERSION}. Save the mapping again from this app."
             )
-        unknown = set(document) - {"version", "columns", "constants"}
+        unknown = set(document) - {"version", "columns", "constants", DATE_ORDER}
         if unknown:
             raise MappingError(
                 f"The mapping file has unknown entries: {', '.join(sorted(unknown))}. "
-                "Only version, columns and constants are read."
+                f"Only version, columns, constants and {DATE_ORDER} are read."
             )
         columns: dict[str, str | None] = {}
         for header, target in document.get("columns", {}).items():
@@ -288,7 +311,7 @@ class ColumnMapping:
                 )
             if str(value).strip():
                 constants[canonical] = str(value).strip()
-        return cls(columns, constants)
+        return cls(columns, constants, _date_orders(document.get(DATE_ORDER, {})))
 
     def problems(self, columns: Sequence[str], legend: Legend | None = None) -> list[Problem]:
         """What is wrong with using this mapping on a file with `columns` (errors) or worth a
@@ -341,6 +364,26 @@ class ColumnMapping:
             if canonical is not None:  # `CM_ID` written by hand still gives cm_id
                 targets.add(canonical)
         return targets
+
+
+def _date_orders(raw: object) -> dict[str, bool]:
+    """The `date_order` entry of a mapping file: header → "day first" or "month first"."""
+    words = {word: day_first for day_first, word in _ORDER_WORDS.items()}
+    if not isinstance(raw, dict):
+        raise MappingError(
+            f'"{DATE_ORDER}" must map column names to "day first" or "month first", e.g. '
+            '{"Follow Up Date": "day first"}.'
+        )
+    orders: dict[str, bool] = {}
+    for header, word in raw.items():
+        day_first = words.get(str(word).strip().lower())
+        if day_first is None:
+            raise MappingError(
+                f"The dates of column {_quoted(header)} are written {_quoted(word)}: write "
+                '"day first" or "month first".'
+            )
+        orders[str(header)] = day_first
+    return orders
 
 
 def _doubled_targets(by_target: dict[str, list[str]], legend: Legend | None) -> list[Problem]:
@@ -587,25 +630,26 @@ def _texts(values: list[object]) -> list[str]:
 
 
 def _column_customs(
-    plan: _Plan, legend_fields: dict[str, LegendField], cells: list[list[str]]
+    plan: _Plan,
+    legend_fields: dict[str, LegendField],
+    cells: list[list[str]],
+    chosen: dict[str, bool],
 ) -> list[_CustomSource]:
-    """The custom fields filled from columns, each with its legend field and date order."""
+    """The custom fields filled from columns, each with its legend field and date order: the
+    one the person chose for the column (`chosen`), else the one its values show."""
     sources = []
     for custom_id, at in plan.customs:
         spec = legend_fields.get(custom_id)
-        sources.append(
-            _CustomSource(
-                custom_id,
-                spec,
-                at=at,
-                header=plan.headers.get(f"custom_field[{custom_id}]"),
-                # A column of dates written day first (24/12/2026 among them) is read day
-                # first throughout.
-                day_first=spec is not None
-                and spec.type is FieldType.DATE
-                and column_date_order(cells[at]).day_first,
-            )
-        )
+        header = plan.headers.get(f"custom_field[{custom_id}]")
+        day_first = False
+        if spec is not None and spec.type is FieldType.DATE:
+            # A column of dates written day first (24/12/2026 among them) is read day first
+            # throughout.
+            if header in chosen:
+                day_first = chosen[header]
+            else:
+                day_first = column_date_order(cells[at]).day_first
+        sources.append(_CustomSource(custom_id, spec, at=at, header=header, day_first=day_first))
     return sources
 
 
@@ -648,7 +692,7 @@ def _file_rules(
     return _FileRules(
         names=frame_names,
         plan=plan,
-        customs=_column_customs(plan, legend_fields, cells),
+        customs=_column_customs(plan, legend_fields, cells, mapping.day_first),
         constants=_file_constants(mapping, legend_fields),
         legend=legend,
         region=region,
@@ -966,46 +1010,90 @@ def mismatched_columns(
     return found
 
 
-def date_notes(frame: pd.DataFrame, mapping: ColumnMapping, legend: Legend | None) -> list[str]:
-    """What the person should know about how the file's date columns are read: a column found
-    written day first, a column mixing both orders, and dates that read two ways (`1/5/2025`),
-    each with an example of how it is read."""
+@dataclass(frozen=True, slots=True)
+class DateColumn:
+    """A file column mapped to a date field of the legend, and how its dates are read."""
+
+    header: str
+    order: ColumnDates  # what its values show
+    chosen: bool | None = None  # the person's choice: True day first, False month first
+
+    @property
+    def day_first(self) -> bool:
+        return self.order.day_first if self.chosen is None else self.chosen
+
+    @property
+    def two_ways(self) -> bool:
+        """Some of its dates read two ways (`1/5/2025`): the person may say which is meant."""
+        return self.order.two_ways > 0 or self.chosen is not None
+
+    @property
+    def example(self) -> str:
+        """A date of the column that shows its order, or that reads two ways."""
+        return self.order.example or self.order.decided_by
+
+    def reads(self, text: str, day_first: bool | None = None) -> str:
+        """How `text` is read in words (`May 1, 2025`): as this column reads it, or day first
+        or month first as asked."""
+        order = self.day_first if day_first is None else day_first
+        return long_date(to_date(text, day_first=order))
+
+
+def date_columns(
+    frame: pd.DataFrame, mapping: ColumnMapping, legend: Legend | None
+) -> list[DateColumn]:
+    """The columns mapped to a date field of `legend`, in the file's order."""
     if legend is None:
         return []
-    notes: list[str] = []
-    names = [str(column) for column in frame.columns]
+    found: list[DateColumn] = []
+    names = {str(column) for column in frame.columns}
     for header, target in mapping.mapped.items():
         custom_id = _custom_id(target)
         spec = legend.by_id(custom_id) if custom_id else None
         if spec is None or spec.type is not FieldType.DATE or header not in names:
             continue
         values = [v if isinstance(v, str) else _text(v) for v in frame[header].tolist()]
-        order = column_date_order(values)
-        column = f"Column “{_shown(header)}”"
+        found.append(DateColumn(header, column_date_order(values), mapping.day_first.get(header)))
+    return found
+
+
+def date_notes(frame: pd.DataFrame, mapping: ColumnMapping, legend: Legend | None) -> list[str]:
+    """What the person should know about how the file's date columns are read: a column found
+    written day first, a column mixing both orders, and dates that read two ways (`1/5/2025`),
+    each with an example of how it is read; a column whose order the person chose says so."""
+    notes: list[str] = []
+    for column in date_columns(frame, mapping, legend):
+        order = column.order
+        named = f"Column “{_shown(column.header)}”"
+        way = "day first" if column.day_first else "month first"
+        if column.chosen is not None:
+            example = column.example
+            shown = f" ({example} is {column.reads(example)})" if example else ""
+            notes.append(f"{named}: its dates are read {way}, as you chose{shown}.")
+            continue
         if order.mixed:
             notes.append(
-                f"{column} mixes dates written month first and day first; they are read month "
+                f"{named} mixes dates written month first and day first; they are read month "
                 "first, and the rows written day first are refused with their row number. "
                 "Write them all one way (best: 2026-12-24)."
             )
             continue
-        way = "day first" if order.day_first else "month first"
         if order.day_first:
             notes.append(
-                f"{column} is written day first (it has {order.decided_by}), so all its dates "
+                f"{named} is written day first (it has {order.decided_by}), so all its dates "
                 "are read day first."
             )
         if order.two_ways:
-            read = long_date(to_date(order.example, day_first=order.day_first))
             decided = (
                 f" as {order.decided_by} shows"
                 if order.decided_by
-                else "; if they are day first, write them as 2026-12-24 and upload again"
+                else "; if they are written day first, choose that below"
             )
             notes.append(
-                f"{column}: {order.two_ways:,} different "
+                f"{named}: {order.two_ways:,} different "
                 f"{'date reads' if order.two_ways == 1 else 'dates read'} two ways, such as "
-                f"{order.example}; read {way} ({order.example} is {read}){decided}."
+                f"{order.example}; read {way} ({order.example} is "
+                f"{column.reads(order.example)}){decided}."
             )
     return notes
 
