@@ -148,3 +148,30 @@ def test_bulk_upload_to_the_sandbox(page: Any, tmp_path: Path) -> None:
     screenshot = tmp_path / "bulk_upload.png"
     shoot(page, screenshot)
     assert screenshot.stat().st_size > 0
+
+
+def test_dates_that_read_both_ways_arrive_as_the_person_says(page: Any) -> None:
+    token = uuid.uuid4().hex[:10]
+    page.get_by_test_id("stSidebarNavLink").filter(has_text="Bulk upload").first.click()
+    wait_idle(page)
+    text = (
+        "Email,Follow Up Date\n"
+        f"uk1+{token}@example.com,1/5/2026\n"
+        f"uk2+{token}@example.com,3/4/2026\n"
+    )
+    page.get_by_test_id("stFileUploaderDropzoneInput").first.set_input_files(
+        files=[{"name": "uk.csv", "mimeType": "text/csv", "buffer": text.encode()}]
+    )
+    wait_idle(page)
+    expect(page.get_by_text("How are the dates in “Follow Up Date” written?")).to_be_visible()
+    page.get_by_text("Day first: 1/5/2026 is May 1, 2026").click()
+    wait_idle(page)
+    expect(page.get_by_text("its dates are read day first, as you chose")).to_be_visible()
+
+    page.get_by_role("button", name=re.compile(r"^Send 2 leads to Built-in sandbox")).click()
+    wait_idle(page)
+    page.get_by_role("button", name="Yes, send 2 leads").click()
+    expect(page.get_by_text("finished: 2 delivered", exact=False)).to_be_visible(timeout=30_000)
+    stored = _sandbox_leads(page)
+    assert stored[f"uk1+{token}@example.com"]["custom_field"] == {"195481": "05/01/2026"}
+    assert stored[f"uk2+{token}@example.com"]["custom_field"] == {"195481": "04/03/2026"}
