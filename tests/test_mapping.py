@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from leadstream.prepare.files import read_table
+from leadstream.prepare.identity import fingerprint
 from leadstream.prepare.legend import FieldType, Legend, LegendField
 from leadstream.prepare.mapping import (
     ColumnMapping,
@@ -490,6 +491,9 @@ DUPLICATES = [
 def test_find_duplicates(leads: list[Lead], invalid: set[int], expected: dict[int, int]) -> None:
     rows = [prepared(i, lead, invalid=i in invalid) for i, lead in enumerate(leads)]
     assert find_duplicates(rows) == expected
+    # The fingerprints a plan has worked out already give the same repeats.
+    marks = {row.index: fingerprint(row.lead) for row in rows if not row.errors}
+    assert find_duplicates(rows, fingerprints=marks) == expected
 
 
 def test_the_example_file_end_to_end() -> None:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
 from typing import Literal
@@ -905,19 +905,25 @@ def prepare_rows(
         ]
 
 
-def find_duplicates(rows: Iterable[PreparedRow]) -> dict[int, int]:
+def find_duplicates(
+    rows: Iterable[PreparedRow], *, fingerprints: Mapping[int, str] | None = None
+) -> dict[int, int]:
     """Rows that repeat an earlier one: row index → index of the first such row.
 
     Two leads are the same when they go to the same `cm_id` with the same identity
     (`prepare.identity`: the email, case-folded, or every parameter when there is none).
-    Invalid rows are never sent, so they neither repeat nor are repeated.
+    Invalid rows are never sent, so they neither repeat nor are repeated. `fingerprints`
+    (row index → `identity.fingerprint` of its lead) saves working them out again.
     """
     first: dict[tuple[str, str], int] = {}
     duplicates: dict[int, int] = {}
     for row in rows:
-        if row.status == "invalid":
+        if row.errors:
             continue
-        key = lead_identity(row.lead)
+        if fingerprints is None:
+            key = lead_identity(row.lead)
+        else:
+            key = (row.lead.cm_id.strip(), fingerprints[row.index])
         if key in first:
             duplicates[row.index] = first[key]
         else:

@@ -79,7 +79,9 @@ def plan_rows(
     the earlier send arrived); refused, it is held back as `uncertain`, unless the person
     chose to send duplicates too.
     """
-    repeats = find_duplicates(prepared_rows)
+    # Each lead's fingerprint worked out once, for the file's repeats and the journal's sends.
+    marks = {row.index: fingerprint(row.lead) for row in prepared_rows if not row.errors}
+    repeats = find_duplicates(prepared_rows, fingerprints=marks)
     lines = {row.index: row.line for row in prepared_rows}
     plans: list[PlannedRow] = []
     for row in prepared_rows:
@@ -87,7 +89,7 @@ def plan_rows(
             reason = "; ".join(problem.message for problem in row.errors)
             plans.append(PlannedRow(row, "invalid", reason))
             continue
-        mark = fingerprint(row.lead)
+        mark = marks[row.index]
         cm_id = row.lead.cm_id
         emailed = has_email(row.lead)
         if not include_duplicates:
