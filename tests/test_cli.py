@@ -236,6 +236,40 @@ def test_unfinished_run_exits_1_and_resumes(
     assert "No unfinished runs." in capsys.readouterr().err
 
 
+def test_resuming_a_run_another_program_is_sending_is_refused(
+    home: Path, tmp_path: Path, fresh_sandbox: SandboxServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    leads = write_leads(tmp_path / "leads.csv", 3)
+    argv = ["send", str(leads), "--url", fresh_sandbox.url, "--user-id", "377310000"]
+    assert main([*argv, "--cm-id", "576846"]) == 1  # a cancelled user: paused after one row
+    capsys.readouterr()
+    # Another program (a desk, a terminal) takes the run up and keeps sending it.
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time\nfrom leadstream.deliver.journal import Journal\n"
+            f"j = Journal({str(home / 'journal.sqlite3')!r})\nj.begin_run(1)\n"
+            "print('ready', flush=True)\ntime.sleep(60)\n",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=cli_env(home),
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "ready"
+        requests = fresh_sandbox.stats()["requests"]
+        assert main(["send", "--resume", "1"]) == 2
+        err = capsys.readouterr().err
+        assert f"Bulk run 1 is being sent by process {holder.pid}" in err
+        assert "Traceback" not in err
+        assert fresh_sandbox.stats()["requests"] == requests  # nothing sent twice
+    finally:
+        holder.kill()
+        holder.wait()
+
+
 def test_live_needs_confirmation(
     home: Path,
     tmp_path: Path,
