@@ -752,10 +752,14 @@ def _custom_columns(
         raws = _stripped(cells[source.at]) if source.at is not None else [source.constant] * count
         values = filled.setdefault(source.custom_id, [None] * count)
         spec = source.spec
-        results = {
-            raw: _formatted(rules, spec.type, raw, source.day_first) if spec else (raw, None)
-            for raw in dict.fromkeys(raws)
-        }
+        results: dict[str, tuple[str, str | None]]
+        if spec is None or spec.type is FieldType.TEXT:  # kept as written: nothing to format
+            results = {raw: (raw, None) for raw in dict.fromkeys(raws)}
+        else:
+            results = {
+                raw: _formatted(rules, spec.type, raw, source.day_first)
+                for raw in dict.fromkeys(raws)
+            }
         for index, raw in enumerate(raws):
             if not raw or values[index] is not None:
                 continue

@@ -610,6 +610,13 @@ def _checked_custom_fields(
     checked: list[tuple[str, list[str | None]]] = []
     for field_id, values in customs:
         check = _custom_field_check(field_id, legend)
+        if isinstance(check, _Kept):  # the same verdict for every value: no value is looked at
+            if check.problem is not None:
+                for index, value in enumerate(values):
+                    if value is not None:
+                        _note(found, index, check.problem)
+            checked.append((field_id, values))
+            continue
         results = {value: check(value) for value in dict.fromkeys(values) if value is not None}
         if any(problem is not None for _, problem in results.values()):
             for index, value in enumerate(values):
@@ -621,12 +628,21 @@ def _checked_custom_fields(
     return checked
 
 
-def _custom_field_check(field_id: str, legend: Legend | None) -> Callable[[str], CheckResult]:
+@dataclass(frozen=True, slots=True)
+class _Kept:
+    """A custom field whose values are all kept as they are, each with `problem` (if any)."""
+
+    problem: Problem | None = None
+
+
+def _custom_field_check(
+    field_id: str, legend: Legend | None
+) -> Callable[[str], CheckResult] | _Kept:
     """The check of one custom field's values: its ID must be digits, the legend must list it,
     and its values must fit the legend's type for it."""
     wire = f"custom_field[{field_id}]"
     if not _FIELD_ID.fullmatch(field_id):
-        return _always(
+        return _Kept(
             Problem(
                 wire,
                 f"Custom field ID {_shown(field_id)} is not a number. Use the digits of "
@@ -635,7 +651,7 @@ def _custom_field_check(field_id: str, legend: Legend | None) -> Callable[[str],
         )
     spec = legend.by_id(field_id) if legend is not None else None
     if legend is not None and spec is None:
-        return _always(
+        return _Kept(
             Problem(
                 wire,
                 f"Custom field {field_id} is not in the legend, so PhoneBurner will ignore it. "
@@ -644,7 +660,7 @@ def _custom_field_check(field_id: str, legend: Legend | None) -> Callable[[str],
             )
         )
     if spec is None or spec.type is FieldType.TEXT:
-        return _always(None)
+        return _Kept()
     kind, name = spec.type, spec.name
 
     def check(value: str) -> CheckResult:
@@ -656,11 +672,6 @@ def _custom_field_check(field_id: str, legend: Legend | None) -> Callable[[str],
         return formatted, None
 
     return check
-
-
-def _always(problem: Problem | None) -> Callable[[str], CheckResult]:
-    """A check that keeps every value as it is, with `problem` for each."""
-    return lambda value: (value, problem)
 
 
 def _formatted(kind: FieldType, value: str) -> tuple[str, str | None]:
