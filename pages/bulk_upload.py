@@ -41,7 +41,10 @@ from ui.bulk_keys import (
 from ui.bulk_mapping import mapping_step
 from ui.bulk_preview import preview_step
 from ui.bulk_send import run_view, send_step
+from ui.entry import through_app
 from ui.run_panel import unfinished_notice
+
+through_app()  # before anything is drawn: see ui/entry.py
 
 state = st.session_state
 

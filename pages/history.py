@@ -21,9 +21,12 @@ from leadstream.deliver.journal import HistoryEntry, HistoryFilter
 from leadstream.deliver.outcomes import DeliveryOutcome
 from leadstream.deliver.target import TargetKind
 from ui import state as ui
+from ui.entry import through_app
 from ui.phoneburner import check_phoneburner_button, was_checked
 from ui.run_panel import open_run_page
 from ui.widgets import OUTCOME_ICONS, md, outcome_text
+
+through_app()  # before anything is drawn: see ui/entry.py
 
 K = "keep.history."
 SEARCH_KEY = K + "search"

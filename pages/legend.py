@@ -28,9 +28,12 @@ from leadstream.prepare.legend import (
     read_legend,
 )
 from ui import state as ui
+from ui.entry import through_app
 from ui.phoneburner import fetch_legend_button
 from ui.sending import send_lead
 from ui.widgets import SentLead, md, show_sent, target_label
+
+through_app()  # before anything is drawn: see ui/entry.py
 
 K = "keep.legend."
 PASTE_KEY = K + "paste"

@@ -38,8 +38,11 @@ from leadstream.prepare.validate import Checked, Problem, validate_lead
 from leadstream.protocol.lead import LEAD_FIELDS, STANDARD_FIELDS, Lead, PhoneType
 from leadstream.protocol.query import build_url, check_length, curl_command, lead_to_pairs, mask_url
 from ui import state as ui
+from ui.entry import through_app
 from ui.sending import send_lead
 from ui.widgets import SentLead, md, note, show_sent, target_label
+
+through_app()  # before anything is drawn: see ui/entry.py
 
 F = "keep.form."
 PHONE_ROWS = "form.phone_rows"

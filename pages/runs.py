@@ -13,7 +13,10 @@ import streamlit as st
 from leadstream import views as view
 from leadstream.deliver.engine import engine_for
 from ui import state as ui
+from ui.entry import through_app
 from ui.run_panel import run_panel, runs_frame
+
+through_app()  # before anything is drawn: see ui/entry.py
 
 PER_PAGE = 25
 RUN_PARAM = "run"
