@@ -161,6 +161,10 @@ def describe_table(table: Table) -> str:
 
 def sample_values(values: Iterable[object], *, limit: int = 3, width: int = 28) -> str:
     """The first few different non-empty values of a column, shortened: `Jeff · Ann · Bob`."""
+    return " · ".join(_first_texts(values, limit, width)) or "(empty)"
+
+
+def _first_texts(values: Iterable[object], limit: int, width: int) -> list[str]:
     seen: list[str] = []
     for value in values:
         text = " ".join(str(value).split()) if value is not None else ""
@@ -168,7 +172,16 @@ def sample_values(values: Iterable[object], *, limit: int = 3, width: int = 28) 
             seen.append(text if len(text) <= width else text[: width - 1] + "…")
             if len(seen) == limit:
                 break
-    return " · ".join(seen) if seen else "(empty)"
+    return seen
+
+
+def _column_sample(column: pd.Series, *, limit: int = 3, width: int = 28, head: int = 1_000) -> str:
+    """`sample_values` of a column without reading 100,000 rows when its first rows show
+    enough; otherwise each different value once, in file order (a Country column)."""
+    found = _first_texts(column.iloc[:head], limit, width)
+    if len(found) < limit and len(column) > head:
+        found = _first_texts(pd.unique(column.to_numpy()), limit, width)
+    return " · ".join(found) or "(empty)"
 
 
 # --- The mapping table -----------------------------------------------------------------------
@@ -222,7 +235,7 @@ def mapping_table(table: Table, mapping: ColumnMapping, menu: TargetMenu) -> pd.
         {
             MAPPING_COLUMNS[0]: column,
             MAPPING_COLUMNS[1]: menu.label(mapping.columns.get(column)),
-            MAPPING_COLUMNS[2]: sample_values(iter(table.frame[column])),
+            MAPPING_COLUMNS[2]: _column_sample(table.frame[column]),
         }
         for column in table.columns
     ]

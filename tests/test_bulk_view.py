@@ -147,6 +147,15 @@ def test_mapping_table_and_summary() -> None:
     )
 
 
+def test_a_sample_value_far_down_a_long_column_is_shown_as_a_short_column_shows_it() -> None:
+    rows = ["Email,Country"] + [f"a{i}@example.com,US" for i in range(3_000)]
+    rows[2_500] = "late@example.com,Canada"
+    table = read_table("\n".join(rows).encode(), "long.csv")
+    frame = view.mapping_table(table, auto_match(table.columns), view.target_menu())
+    assert frame.iloc[1].tolist()[2] == "US · Canada"  # not in the first 1,000 rows
+    assert frame.iloc[0].tolist()[2] == view.sample_values(table.frame["Email"])
+
+
 CARRIED = [
     (None, ["Email", "Phone"], {"Email": "email", "Phone": "phone"}, 0),
     (  # shared columns keep the person's choices, even "ignore"
