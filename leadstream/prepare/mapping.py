@@ -490,16 +490,23 @@ class PreparedRow:
     problems: tuple[Problem, ...]
     source: dict[str, str]
 
+    # Asked of every row several times when a run is planned: most rows have no problem.
     @property
     def errors(self) -> tuple[Problem, ...]:
+        if not self.problems:
+            return ()
         return tuple(p for p in self.problems if p.level == "error")
 
     @property
     def warnings(self) -> tuple[Problem, ...]:
+        if not self.problems:
+            return ()
         return tuple(p for p in self.problems if p.level != "error")
 
     @property
     def status(self) -> RowStatus:
+        if not self.problems:
+            return "ok"
         levels = {p.level for p in self.problems}
         if "error" in levels:
             return "invalid"
