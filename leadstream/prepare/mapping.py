@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
 from typing import Literal
@@ -48,6 +48,7 @@ __all__ = [
     "DateColumn",
     "MappingError",
     "PreparedRow",
+    "RowCells",
     "RowStatus",
     "auto_match",
     "date_columns",
@@ -488,7 +489,7 @@ class PreparedRow:
     line: int
     lead: Lead
     problems: tuple[Problem, ...]
-    source: dict[str, str]
+    source: Mapping[str, str]
 
     # Asked of every row several times when a run is planned: most rows have no problem.
     @property
@@ -511,6 +512,34 @@ class PreparedRow:
         if "error" in levels:
             return "invalid"
         return "warning" if levels else "ok"
+
+
+class RowCells(Mapping[str, str]):
+    """A row's own cells by column name, as `PreparedRow.source`. Every row of a file shares
+    one table of column positions and keeps only its tuple of cells: 100,000 dicts of 13
+    entries cost 0.15 s to build and about 90 MB to keep."""
+
+    __slots__ = ("_cells", "_position")
+
+    def __init__(self, position: dict[str, int], cells: tuple[str, ...]) -> None:
+        self._position = position
+        self._cells = cells
+
+    def __getitem__(self, name: str) -> str:
+        return self._cells[self._position[name]]
+
+    def get(self, name: str, default: str | None = None) -> str | None:  # type: ignore[override]
+        at = self._position.get(name)
+        return default if at is None else self._cells[at]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._position)
+
+    def __len__(self) -> int:
+        return len(self._position)
+
+    def __repr__(self) -> str:
+        return repr(dict(self))
 
 
 _TAG_SEPARATOR = re.compile(r"[,;]")
@@ -902,6 +931,8 @@ def prepare_rows(
         found = checked.problems
         # One row of cells at a time: a list of them all would hold 100,000 more tuples.
         rows = zip(*cells, strict=True) if cells else repeat((), count)
+        # A repeated name keeps its last column, as a dict of the row would.
+        position = {name: at for at, name in enumerate(names)}
         return [
             PreparedRow(
                 index,
@@ -910,7 +941,7 @@ def prepare_rows(
                 _located(found.get(index, []), own.get(index, []), lines[index], rules, row)
                 if index in found or index in own
                 else (),
-                dict(zip(names, row, strict=True)),
+                RowCells(position, row),
             )
             for index, (lead, row) in enumerate(zip(leads, rows, strict=True))
         ]
