@@ -5,31 +5,20 @@ that stops a column matched to the wrong field."""
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
+import test_app_bulk
 from openpyxl import Workbook
 from streamlit.testing.v1 import AppTest
-from test_app_bulk import open_page, settle_all, texts, upload
+from test_app_bulk import texts, upload
 
 from leadstream.prepare.mapping import ColumnMapping
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("LEADSTREAM_HOME", str(tmp_path))
-    monkeypatch.delenv("LEADSTREAM_KEY", raising=False)
-    return tmp_path
-
-
-@pytest.fixture
-def page(home: Path) -> Iterator[AppTest]:
-    at = open_page()
-    yield at
-    settle_all(home)
+# The fixtures of the main Bulk upload tests: a throw-away home and the page opened on it.
+home = test_app_bulk.home
+page = test_app_bulk.page
 
 
 def hubspot_csv(token: str, rows: int = 3) -> bytes:
