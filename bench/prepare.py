@@ -26,20 +26,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from leadstream.prepare.files import read_table
-from leadstream.prepare.legend import FieldType, Legend, LegendField
 from leadstream.prepare.mapping import auto_match, find_duplicates, prepare_rows
 from leadstream.protocol.query import build_url
+from leadstream.sandbox.account import Account
 
 KEY = "BENCHKEY-not-a-secret"
-LEGEND = Legend(
-    fields=(
-        LegendField("297989", "Reference #", FieldType.TEXT),
-        LegendField("195481", "Follow Up Date", FieldType.DATE),
-        LegendField("300100", "Do Not Call", FieldType.CHECKBOX),
-    ),
-    name="Demo LeadStream",
-    cm_id="576846",
-)
+LEGEND = Account.demo().leadstreams[0].legend  # Reference #, Follow Up Date, Do Not Call
 HEADER = [
     "First Name", "Last Name", "E-mail", "Phone", "Mobile", "Work Phone", "Address",
     "Address 2", "City", "State", "Zip Code", "Reference #", "Follow Up Date", "Do Not Call",

@@ -13,73 +13,28 @@ and prints seconds and rows per second. Run: `python bench/xlsx.py [--rows N]`.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import io
-import random
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from openpyxl import Workbook
+from _contacts import STATES, as_xlsx, contacts
 
 from leadstream.prepare import files
-from leadstream.prepare.legend import FieldType, Legend, LegendField
 from leadstream.prepare.mapping import auto_match, prepare_rows
+from leadstream.sandbox.account import Account
 
-LEGEND = Legend(
-    (
-        LegendField("297989", "Reference #", FieldType.TEXT),
-        LegendField("195481", "Follow Up Date", FieldType.DATE),
-        LegendField("300100", "Do Not Call", FieldType.CHECKBOX),
-    ),
-    name="Demo LeadStream",
-    cm_id="576846",
-)
-FIRST = ["Jeff", "Ann", "José", "Zoë", "Łukasz", "Mary-Kate", "O'Neil", "Søren", "Priya"]
-LAST = ["Sample", "García", "Müller", "O'Brien", "Smith-Jones", "Núñez", "van der Berg"]
-CITIES = ["Buffalo", "São Paulo", "Zürich", "New York", "Montréal", "Austin", "Kraków"]
-STATES = ["NY", "CA", "TX", "FL", "WA", "IL", "QC"]
+LEGEND = Account.demo().leadstreams[0].legend  # Reference #, Follow Up Date, Do Not Call
 
 
 def build_workbook(rows: int, seed: int = 7) -> bytes:
-    rng = random.Random(seed)
-    book = Workbook(write_only=True)
-    cover = book.create_sheet("Export info")
-    cover.append(["Exported by", "Ann Owner"])
-    cover.append(["Exported on", dt.datetime(2026, 11, 30, 9, 15)])
-    cover.append(["Rows", rows])
-    sheet = book.create_sheet("Contacts")
-    sheet.append(
-        [
-            "First Name", "Last Name", "Email", "Phone Number", "Mobile Phone Number",
-            "Street Address", "City", "State/Region", "Postal Code", "Country/Region",
-            "Follow Up Date", "Do Not Call", "Reference #",
-        ]
-    )  # fmt: skip
-    start = dt.date(2025, 1, 1)
-    for i in range(rows):
-        sheet.append(
-            [
-                rng.choice(FIRST),
-                rng.choice(LAST),
-                f"lead{i}@example.com",
-                f"716555{i % 10_000:04d}",
-                7025300000 + i % 10_000,
-                f"{rng.randint(1, 9999)} Main St",
-                rng.choice(CITIES),
-                rng.choice(STATES),
-                f"{rng.randint(10000, 99999)}",
-                "United States",
-                start + dt.timedelta(days=i % 700),
-                rng.choice(["yes", "no", ""]),
-                f"REF-{i:06d}",
-            ]
-        )
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    """The upload benchmark's contacts, with the mobile numbers stored as numbers (as many
+    exports do) and a Canadian province among the states."""
+    contacts_ = contacts(rows, seed, states=(*STATES, "QC"))
+    for row in contacts_:
+        row[4] = int(row[4])
+    return as_xlsx(contacts_)
 
 
 def run(data: bytes, *, calamine: bool) -> tuple[float, float, int]:

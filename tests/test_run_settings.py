@@ -13,18 +13,11 @@ from leadstream.deliver.run_settings import SETTINGS_VERSION, RunSettings, RunSe
 from leadstream.deliver.target import DEMO_KEY, Target, TargetKind, key_for
 from leadstream.prepare.legend import FieldType, Legend, LegendField
 from leadstream.prepare.mapping import ColumnMapping
+from leadstream.sandbox.account import Account
 
 SANDBOX = Target.sandbox("http://127.0.0.1:8765/api/vendor/put_contact")
 CUSTOM = Target.custom("http://127.0.0.1:9/api/vendor/put_contact")
-LEGEND = Legend(
-    fields=(
-        LegendField("297989", "Reference #", FieldType.TEXT),
-        LegendField("195481", "Follow Up Date", FieldType.DATE),
-        LegendField("300100", "Do Not Call", FieldType.CHECKBOX),
-    ),
-    name="Demo LeadStream",
-    cm_id="576846",
-)
+LEGEND = Account.demo().leadstreams[0].legend  # Reference #, Follow Up Date, Do Not Call
 MAPPING = ColumnMapping(
     {"First Name": "firstname", "E-mail": "email", "Notes": None, "Ref": "custom_field[297989]"},
     {"cm_id": "576846", "user_id": "377310706"},
