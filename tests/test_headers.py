@@ -22,6 +22,7 @@ from leadstream.prepare.legend import FieldType, Legend, LegendField
 from leadstream.prepare.mapping import (
     ColumnMapping,
     auto_match,
+    date_columns,
     date_notes,
     normalize_target,
     prepare_rows,
@@ -334,7 +335,7 @@ def test_a_day_first_export_arrives_with_the_dates_it_means(fresh_sandbox: Sandb
     data = text.encode("cp1252", errors="replace")
     table = read_table(data, "eu.csv")
     mapping = auto_match(table.columns, LEGEND)
-    notes = date_notes(table.frame, mapping, LEGEND)
+    notes = date_notes(date_columns(table.frame, mapping, LEGEND))
     assert notes[0].startswith("Column “Follow Up Date” is written day first (it has 24/12/2026)")
     assert "1/5/2026 is May 1, 2026" in notes[1]
     stored = _send_all(fresh_sandbox, data, "eu.csv")

@@ -551,9 +551,9 @@ def test_the_date_notes_say_how_each_column_is_read() -> None:
     mapping = ColumnMapping({"Due": "custom_field[195481]"})
     [column] = date_columns(frame, mapping, LEGEND)
     assert (column.two_ways, column.day_first, column.example) == (True, False, "1/5/2026")
-    [note] = date_notes(frame, mapping, LEGEND)
+    [note] = date_notes(date_columns(frame, mapping, LEGEND))
     assert "read month first (1/5/2026 is January 5, 2026); if they are written day first" in note
-    [note] = date_notes(frame, mapping.with_date_order("Due", True), LEGEND)
+    [note] = date_notes(date_columns(frame, mapping.with_date_order("Due", True), LEGEND))
     assert note == (
         "Column “Due”: its dates are read day first, as you chose (1/5/2026 is May 1, 2026)."
     )

@@ -117,11 +117,8 @@ def preview_step(
     prepared_key, prepared = _prepared(stored, table, mapping, legend)
     noted = state.get(DATE_NOTES)
     if noted is None or noted[0] != prepared_key:
-        noted = (
-            prepared_key,
-            date_notes(table.frame, mapping, legend),
-            date_columns(table.frame, mapping, legend),
-        )
+        columns = date_columns(table.frame, mapping, legend)
+        noted = (prepared_key, date_notes(columns), columns)
         state[DATE_NOTES] = noted
     for date_note in noted[1]:
         st.info(md(date_note), icon=":material/calendar_month:")

@@ -1105,12 +1105,13 @@ def date_columns(
     return found
 
 
-def date_notes(frame: pd.DataFrame, mapping: ColumnMapping, legend: Legend | None) -> list[str]:
-    """What the person should know about how the file's date columns are read: a column found
-    written day first, a column mixing both orders, and dates that read two ways (`1/5/2025`),
-    each with an example of how it is read; a column whose order the person chose says so."""
+def date_notes(columns: Iterable[DateColumn]) -> list[str]:
+    """What the person should know about how the date columns (`date_columns`) are read: a
+    column found written day first, a column mixing both orders, and dates that read two ways
+    (`1/5/2025`), each with an example of how it is read; a column whose order the person chose
+    says so."""
     notes: list[str] = []
-    for column in date_columns(frame, mapping, legend):
+    for column in columns:
         order = column.order
         named = f"Column “{_shown(column.header)}”"
         way = "day first" if column.day_first else "month first"
